@@ -1,0 +1,3 @@
+from queryreview.cli import main
+
+main()

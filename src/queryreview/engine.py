@@ -1,0 +1,144 @@
+"""Run the selected rules over statements and gather findings into a Review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from queryreview.model import Finding, Hit, Location, Review, SourceText, Statement
+from queryreview.rules.registry import INPUTS, Rule
+from queryreview.sql.parse import statements as parse_statements
+from queryreview.sql.positions import node_span
+from queryreview.suppress import Suppression, file_ignored, suppressions
+
+STATEMENT_TEXT_LIMIT = 2_000
+
+
+@dataclass
+class Context:
+    """What the engine can offer to rules beyond a statement (filled by sources)."""
+
+    catalog: Any = None
+    stats: Any = None
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    severities: dict[str, str] = field(default_factory=dict)
+
+    def available(self) -> set[str]:
+        present = {"stmt", "raw", "settings", "unused", "source"}
+        if self.catalog is not None:
+            present.add("catalog")
+        if self.stats is not None:
+            present.add("stats")
+        return present
+
+
+class Engine:
+    def __init__(self, rules: list[Rule], context: Context | None = None) -> None:
+        self.context = context or Context()
+        available = self.context.available()
+        self.skipped: list[str] = []
+        self.statement_rules: list[Rule] = []
+        self.file_rules: list[Rule] = []
+        self.selected = {rule.code for rule in rules} | {rule.name for rule in rules}
+        for rule in rules:
+            missing = [p for p in rule.params if p not in available]
+            if missing:
+                needs = ", ".join(INPUTS.get(p, p) for p in missing)
+                self.skipped.append(f"{rule.code} {rule.name}: needs {needs}")
+            elif "unused" in rule.params or "source" in rule.params:
+                self.file_rules.append(rule)
+            else:
+                self.statement_rules.append(rule)
+
+    def review(self, sources: Iterable[SourceText], review: Review | None = None) -> Review:
+        review = review or Review()
+        for source in sources:
+            review.files += 1
+            found = self.review_source(source, review)
+            if found:
+                review.sources[source.path] = source
+            review.findings.extend(found)
+        review.findings.sort(key=Finding.sort_key)
+        review.skipped_rules = list(self.skipped)
+        return review
+
+    def review_source(self, source: SourceText, review: Review) -> list[Finding]:
+        statements = parse_statements(source)
+        if file_ignored([c for s in statements for c in s.comments]):
+            return []
+        findings: list[Finding] = []
+        all_suppressions: list[Suppression] = []
+        for statement in statements:
+            review.statements += 1
+            if statement.ast is not None:
+                review.parsed += 1
+            found = self.review_statement(statement)
+            governing = suppressions(statement)
+            all_suppressions.extend(governing)
+            findings.extend(_unsuppressed(found, governing))
+        unused = [s for s in all_suppressions if not s.used and self._reportable(s)]
+        for rule in self.file_rules:
+            for hit in rule.check(**self._arguments(rule, unused=unused, source=source)):
+                location = hit.span and source.location(*hit.span) or source.location(0, 0)
+                findings.append(self._finding(rule, hit, location, None))
+        return findings
+
+    def _reportable(self, suppression: Suppression) -> bool:
+        """An unused directive is worth reporting unless it only names rules not run now."""
+        from queryreview.rules.registry import all_rules
+
+        known = {rule.code for rule in all_rules()} | {rule.name for rule in all_rules()}
+        tokens = [t.upper() if t.upper().startswith("QR") else t for t in suppression.tokens]
+        return not tokens or any(t in self.selected or t not in known for t in tokens)
+
+    def review_statement(self, statement: Statement) -> list[Finding]:
+        findings = []
+        for rule in self.statement_rules:
+            if "stmt" in rule.params and statement.ast is None:
+                continue
+            for hit in rule.check(**self._arguments(rule, stmt=statement, raw=statement)):
+                findings.append(self._finding(rule, hit, _locate(statement, hit), statement))
+        return findings
+
+    def _arguments(self, rule: Rule, **offered: Any) -> dict[str, Any]:
+        offered["settings"] = {**rule.default_settings(), **self.context.settings.get(rule.name, {})}
+        offered["catalog"] = self.context.catalog
+        offered["stats"] = self.context.stats
+        return {name: offered[name] for name in rule.params}
+
+    def _finding(self, rule: Rule, hit: Hit, location: Location, statement: Statement | None) -> Finding:
+        text = statement.text if statement is not None else None
+        if text is not None and len(text) > STATEMENT_TEXT_LIMIT:
+            text = text[:STATEMENT_TEXT_LIMIT] + " …"
+        return Finding(
+            code=rule.code,
+            rule=rule.name,
+            severity=self.context.severities.get(rule.name, rule.severity),
+            family=rule.family,
+            message=hit.message,
+            help=hit.help or rule.help_line,
+            location=location,
+            statement=text,
+            fix=hit.fix,
+        )
+
+
+def _locate(statement: Statement, hit: Hit) -> Location:
+    if hit.span is not None:
+        return statement.span_location(*hit.span)
+    if hit.node is not None:
+        span = node_span(hit.node)
+        if span is not None:
+            return statement.span_location(*span)
+    return statement.location
+
+
+def _unsuppressed(findings: list[Finding], governing: list[Suppression]) -> list[Finding]:
+    kept = []
+    for finding in findings:
+        covering = [s for s in governing if s.covers(finding)]
+        for suppression in covering:
+            suppression.used = True
+        if not covering:
+            kept.append(finding)
+    return kept

@@ -1,0 +1,218 @@
+"""Model objects that flow from sources through analysis to renderers."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator
+
+if TYPE_CHECKING:  # sqlglot is imported lazily: it costs start-up time
+    from sqlglot import exp
+
+SEVERITIES = ("info", "warning", "error")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+FAMILIES = {
+    1: "query",
+    2: "schema",
+    3: "plan",
+    4: "workload",
+    5: "migration",
+    9: "tool",
+}
+
+
+@dataclass(frozen=True)
+class Location:
+    """A span in a file: 1-based lines and columns; the end column is exclusive."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+        }
+
+
+@dataclass(eq=False)
+class SourceText:
+    """One input's text plus a line index, to turn offsets into line/column."""
+
+    path: str
+    text: str
+    problem: tuple[str, int] | None = None  # (what is wrong with the input, offset) for unreadable-input
+    _line_starts: list[int] | None = field(default=None, repr=False)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column), both 1-based, of a character offset."""
+        if self._line_starts is None:
+            starts = [0]
+            find = self.text.find
+            pos = find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
+            self._line_starts = starts
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        return line + 1, offset - self._line_starts[line] + 1
+
+    def location(self, start: int, end: int) -> Location:
+        """Location of the half-open character range [start, end)."""
+        line, column = self.position(start)
+        end_line, end_column = self.position(max(end, start))
+        return Location(self.path, line, column, end_line, end_column)
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment found by the splitter; own_line is True when no code precedes it on its line."""
+
+    offset: int
+    text: str
+    own_line: bool
+
+
+@dataclass(eq=False)
+class Statement:
+    """One statement of an input: its text, where it stands, and its parse tree.
+
+    ``text`` is the code from the first token to before the terminating ``;``;
+    ``start`` is its offset in the source. ``ast`` is None when parsing failed
+    (``error`` then says why, ``error_offset`` is relative to ``start``).
+    """
+
+    source: SourceText
+    index: int
+    text: str
+    start: int
+    kind: str = "sql"  # "sql" | "meta" (psql meta-command)
+    ast: exp.Expression | None = None
+    error: str | None = None
+    error_offset: int = 0
+    comments: tuple[Comment, ...] = ()
+    nesting_depth: int = 0
+    _by_type: dict[type, list[Any]] | None = field(default=None, repr=False)
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+    @property
+    def location(self) -> Location:
+        return self.source.location(self.start, self.end)
+
+    def nodes(self, *types: type) -> Iterator[Any]:
+        """All nodes of the given sqlglot types, in tree (pre-)order; one walk per statement."""
+        if self.ast is None:
+            return iter(())
+        if self._by_type is None:
+            index: dict[type, list[Any]] = {}
+            for node in self.ast.walk():
+                index.setdefault(type(node), []).append(node)
+            self._by_type = index
+        if len(types) == 1:
+            return iter(self._by_type.get(types[0], ()))
+        found: list[Any] = []
+        for node_type, nodes in self._by_type.items():
+            if issubclass(node_type, types):
+                found.extend(nodes)
+        return iter(found)
+
+    def span_location(self, start: int, end: int) -> Location:
+        """Location of [start, end) given relative to this statement's text."""
+        return self.source.location(self.start + start, self.start + end)
+
+
+@dataclass(frozen=True)
+class Fix:
+    description: str
+    sql: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"description": self.description, "sql": self.sql}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule reports: the engine adds the rule's identity and the location.
+
+    ``node`` (a sqlglot node) or ``span`` (offsets relative to the statement text)
+    says where; neither means the whole statement.
+    """
+
+    message: str
+    node: Any = None
+    span: tuple[int, int] | None = None
+    help: str | None = None
+    fix: Fix | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    rule: str
+    severity: str
+    family: str
+    message: str
+    help: str
+    location: Location
+    statement: str | None = None
+    fix: Fix | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "rule": self.rule,
+            "severity": self.severity,
+            "family": self.family,
+            "message": self.message,
+            "help": self.help,
+            "location": self.location.to_dict(),
+            "statement": self.statement,
+            "fix": self.fix.to_dict() if self.fix else None,
+        }
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (loc.path, loc.line, loc.column, self.code)
+
+
+@dataclass
+class Review:
+    """Everything analysis produced; renderers only read it."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    statements: int = 0
+    parsed: int = 0
+    skipped_rules: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sources: dict[str, SourceText] = field(default_factory=dict, repr=False)  # inputs with findings, for code frames
+
+    def by_severity(self) -> dict[str, int]:
+        counts = {name: 0 for name in reversed(SEVERITIES)}
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        return counts
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "statements": self.statements,
+            "parsed": self.parsed,
+            "findings": len(self.findings),
+            "by_severity": self.by_severity(),
+        }

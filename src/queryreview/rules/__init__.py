@@ -1,0 +1,1 @@
+"""Rules: one module per rule (``check`` function), described by ``rules/<code>-<name>.yaml``."""

@@ -1,0 +1,37 @@
+"""QR101 select-star: ``SELECT *`` reads and ships every column."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from sqlglot import exp
+
+from queryreview.model import Hit, Statement
+
+
+def check(stmt: Statement) -> Iterator[Hit]:
+    for select in stmt.nodes(exp.Select):
+        if _feeds_exists(select):
+            continue  # EXISTS (SELECT * …) reads no columns
+        for projection in select.expressions:
+            star = projection if isinstance(projection, exp.Star) else None
+            if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
+                star = projection
+            if star is None:
+                continue
+            table = f"{star.table}." if isinstance(star, exp.Column) and star.table else ""
+            yield Hit(
+                message=(
+                    f"SELECT {table}* fetches every column: it defeats index-only scans, "
+                    "reads TOASTed columns and breaks when columns are added"
+                ),
+                node=star,
+                help="List the columns the caller uses",
+            )
+
+
+def _feeds_exists(select: exp.Select) -> bool:
+    parent = select.parent
+    while isinstance(parent, (exp.Subquery, exp.Paren)):
+        parent = parent.parent
+    return isinstance(parent, exp.Exists)

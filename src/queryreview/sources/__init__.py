@@ -1,0 +1,1 @@
+"""Sources build model objects: files, live databases, snapshots, plan files."""

@@ -1,0 +1,1 @@
+"""SQL text handling: splitting, parsing (sqlglot, postgres dialect), positions, rewrites."""
