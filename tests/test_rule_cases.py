@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from queryreview.catalog import Catalog
 from queryreview.engine import Context, Engine
 from queryreview.model import Review
 from queryreview.rules.registry import Rule, all_rules, find_rule
@@ -24,7 +25,10 @@ def _run(rule: Rule, case: dict) -> Review:
     settings = {rule.name: case.get("settings", {})}
     # with_rules: other rules that run alongside (e.g. the rule a suppression names)
     others = [find_rule(token) for token in case.get("with_rules", ())]
-    engine = Engine([rule, *others], Context(settings=settings, catalog=case.get("catalog")))
+    catalog = Catalog.from_dict(case["catalog"]) if "catalog" in case else None
+    if "catalog" in rule.requires:
+        assert catalog is not None, f"{rule.name}: every case needs a catalog fixture"
+    engine = Engine([rule, *others], Context(settings=settings, catalog=catalog))
     review = engine.review([source])
     review.findings = [f for f in review.findings if f.code == rule.code]
     return review

@@ -73,7 +73,8 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--exclude", multiple=True, help="Glob of paths to skip (adds to the configuration's).")
 @click.option("--stdin-filename", default="-", show_default=True, help="Name shown for input read from stdin.")
 @click.option("--no-color", is_flag=True, help="Plain text output even on a terminal.")
-def check(paths: tuple[str, ...], output_format: str, output: str | None, select: tuple[str, ...],
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[str, ...], output_format: str, output: str | None, select: tuple[str, ...],
           ignore: tuple[str, ...], fail_on: str | None, config_path: Path | None, exclude: tuple[str, ...],
           stdin_filename: str, no_color: bool) -> None:
     """Review SQL files (directories recursively, - for stdin) for performance anti-patterns.
@@ -99,6 +100,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None, select
         exclude=list(exclude),
         stdin_filename=stdin_filename,
         color=False if no_color else None,
+        debug=bool(ctx.obj and ctx.obj.get("debug")),
     )
     sys.exit(exit_code)
 

@@ -22,6 +22,7 @@ class Context:
     stats: Any = None
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     severities: dict[str, str] = field(default_factory=dict)
+    debug: bool = False  # let a crashing rule raise instead of reporting it as a finding
 
     def available(self) -> set[str]:
         present = {"stmt", "raw", "settings", "unused", "source"}
@@ -39,6 +40,7 @@ class Engine:
         self.skipped: list[str] = []
         self.statement_rules: list[Rule] = []
         self.file_rules: list[Rule] = []
+        self.database_rules: list[Rule] = []
         self.selected = {rule.code for rule in rules} | {rule.name for rule in rules}
         for rule in rules:
             missing = [p for p in rule.params if p not in available]
@@ -47,6 +49,8 @@ class Engine:
                 self.skipped.append(f"{rule.code} {rule.name}: needs {needs}")
             elif "unused" in rule.params or "source" in rule.params:
                 self.file_rules.append(rule)
+            elif not {"stmt", "raw"} & set(rule.params):
+                self.database_rules.append(rule)
             else:
                 self.statement_rules.append(rule)
 
@@ -58,9 +62,32 @@ class Engine:
             if found:
                 review.sources[source.path] = source
             review.findings.extend(found)
+        review.findings.extend(self.review_database())
         review.findings.sort(key=Finding.sort_key)
         review.skipped_rules = list(self.skipped)
         return review
+
+    def review_database(self) -> list[Finding]:
+        """Rules over the catalog or workload as a whole, run once per review."""
+        findings = []
+        for rule in self.database_rules:
+            for hit in self._hits(rule, self._arguments(rule)):
+                location = Location(f"catalog:{hit.target or 'database'}", 1, 1, 1, 1)
+                findings.append(self._finding(rule, hit, location, None))
+        return findings
+
+    def _hits(self, rule: Rule, arguments: dict[str, Any]) -> list[Hit]:
+        """A rule's hits; a rule that crashes becomes one finding saying so (nothing else is lost)."""
+        try:
+            return list(rule.check(**arguments))
+        except Exception as error:
+            if self.context.debug:
+                raise
+            return [Hit(
+                message=f"Rule {rule.name} failed on this input ({type(error).__name__}: {error}); "
+                        "it was not checked here",
+                help="This is a queryreview bug: please report it with the statement (rerun with --debug for a traceback)",
+            )]
 
     def review_source(self, source: SourceText, review: Review) -> list[Finding]:
         statements = parse_statements(source)
@@ -78,7 +105,7 @@ class Engine:
             findings.extend(_unsuppressed(found, governing))
         unused = [s for s in all_suppressions if not s.used and self._reportable(s)]
         for rule in self.file_rules:
-            for hit in rule.check(**self._arguments(rule, unused=unused, source=source)):
+            for hit in self._hits(rule, self._arguments(rule, unused=unused, source=source)):
                 location = hit.span and source.location(*hit.span) or source.location(0, 0)
                 findings.append(self._finding(rule, hit, location, None))
         return findings
@@ -96,7 +123,7 @@ class Engine:
         for rule in self.statement_rules:
             if "stmt" in rule.params and statement.ast is None:
                 continue
-            for hit in rule.check(**self._arguments(rule, stmt=statement, raw=statement)):
+            for hit in self._hits(rule, self._arguments(rule, stmt=statement, raw=statement)):
                 findings.append(self._finding(rule, hit, _locate(statement, hit), statement))
         return findings
 

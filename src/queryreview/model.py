@@ -150,7 +150,8 @@ class Hit:
     """What a rule reports: the engine adds the rule's identity and the location.
 
     ``node`` (a sqlglot node) or ``span`` (offsets relative to the statement text)
-    says where; neither means the whole statement.
+    says where; neither means the whole statement. Rules over the database (no
+    statement) name the object they are about in ``target`` (``public.orders``).
     """
 
     message: str
@@ -158,6 +159,7 @@ class Hit:
     span: tuple[int, int] | None = None
     help: str | None = None
     fix: Fix | None = None
+    target: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from queryreview.model import SEVERITY_RANK, Review
 def run_check(paths: list[str], output_format: str = "text", output: str | None = None,
               select: list[str] | None = None, ignore: list[str] | None = None, fail_on: str | None = None,
               config_path: Path | None = None, exclude: list[str] | None = None, stdin_filename: str = "-",
-              color: bool | None = None) -> int:
+              color: bool | None = None, debug: bool = False) -> int:
     """Review SQL inputs and write the report; returns the exit code."""
     from queryreview.engine import Context, Engine
     from queryreview.rules.registry import select_rules
@@ -26,7 +26,7 @@ def run_check(paths: list[str], output_format: str = "text", output: str | None 
     files = discover(paths, list(config.exclude) + list(exclude or ()), config.base)
     if not files:
         raise InputError("no SQL files found in " + ", ".join(paths), hint="files must end in .sql (or name them explicitly)")
-    engine = Engine(chosen, Context(settings=settings, severities=severities))
+    engine = Engine(chosen, Context(settings=settings, severities=severities, debug=debug))
     review = engine.review(read_sources(files, config.max_file_bytes, stdin_name=stdin_filename))
     write_report(review, output_format, output, color)
     return exit_code(review, fail_on)
