@@ -1,0 +1,1 @@
+"""Live PostgreSQL source: safe sessions, pg_stat_statements, catalog."""
