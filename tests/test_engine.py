@@ -79,3 +79,9 @@ def test_statements_after_a_parse_error_are_reviewed() -> None:
                      [find_rule("select-star"), find_rule("parse-error")])
     assert [(f.location.line, f.code) for f in review.findings] == [(1, "QR101"), (2, "QR901"), (3, "QR101")]
     assert (review.statements, review.parsed) == (3, 2)
+
+
+def test_own_line_suppression_inside_a_statement_covers_the_next_line() -> None:
+    text = "SELECT id,\n  -- queryreview: ignore[select-star]\n  (SELECT * FROM b) AS x,\n  (SELECT * FROM c) AS y FROM a;"
+    review = _review(text, [find_rule("select-star"), find_rule("unused-suppression")])
+    assert [(f.location.line, f.code) for f in review.findings] == [(4, "QR101")]

@@ -48,6 +48,11 @@ def suppressions(statement: Statement) -> list[Suppression]:
             tokens = tuple(t.strip() for t in (match.group(2) or "").split(",") if t.strip())
             offset, end_offset = comment.offset + match.start(), comment.offset + match.end()
             location = source.location(offset, end_offset)
-            own_line = comment.own_line and comment.offset < statement.start
-            found.append(Suppression(tokens, location, None if own_line else location.line, offset, end_offset))
+            if comment.own_line and comment.offset < statement.start:
+                line = None  # above the statement: all of it
+            elif comment.own_line:
+                line = source.position(comment.offset + len(comment.text))[0] + 1  # inside: the next line
+            else:
+                line = location.line  # after code: that line
+            found.append(Suppression(tokens, location, line, offset, end_offset))
     return found

@@ -6,6 +6,17 @@ import json
 
 from queryreview.rules.registry import Rule, all_rules
 
+TABLE_WIDTH = 100
+NAME_WIDTH = 30
+# rule input -> (short, long) for the docs; "settings" is configuration, not an input
+_NEEDS = {
+    "stmt": ("SQL", "SQL text"), "raw": ("SQL", "SQL text"), "source": ("SQL", "SQL text"),
+    "unused": ("SQL", "SQL text"), "settings": ("", ""),
+    "catalog": ("catalog", "a database catalog (--dsn or --snapshot)"),
+    "plan": ("plan", "an EXPLAIN plan"),
+    "stats": ("stats", "pg_stat_statements (--dsn or --snapshot)"),
+}
+
 
 def _example(rule: Rule, kind: str) -> str | None:
     for case in rule.cases.get(kind) or ():
@@ -23,44 +34,77 @@ def rule_dict(rule: Rule) -> dict:
     }
 
 
+def _indent(text: str) -> list[str]:
+    return ["  " + line if line.strip() else "" for line in text.splitlines()]
+
+
 def render_rule(rule: Rule, output_format: str = "text") -> str:
     if output_format == "json":
         return json.dumps(rule_dict(rule), indent=2) + "\n"
     if output_format == "markdown":
         return rule_markdown(rule)
     lines = [f"{rule.code} {rule.name}  ({rule.family}, {rule.severity})", "", rule.summary, "",
-             "Why:", *("  " + line for line in rule.why.splitlines()), "",
-             "Fix:", *("  " + line for line in rule.fix.splitlines())]
+             f"Needs: {needs(rule)}", "",
+             "Why:", *_indent(rule.why), "",
+             "Fix:", *_indent(rule.fix)]
     if rule.settings:
         lines += ["", "Settings:"]
         for key, spec in rule.settings.items():
-            lines.append(f"  {key} = {spec.get('default')!r}: {spec.get('description', '')}")
+            lines.append(f"  {key} = {toml_value(spec.get('default'))}: {spec.get('description', '')}")
     bad, good = _example(rule, "fail"), _example(rule, "pass")
     if bad:
-        lines += ["", "Bad:", *("  " + line for line in bad.splitlines())]
+        lines += ["", "Bad:", *_indent(bad)]
     if good:
-        lines += ["", "Good:", *("  " + line for line in good.splitlines())]
+        lines += ["", "Good:", *_indent(good)]
     if rule.references:
         lines += ["", "References:", *("  " + ref for ref in rule.references)]
     return "\n".join(lines) + "\n"
 
 
+def needs(rule: Rule, short: bool = False) -> str:
+    """What a rule needs to run, in the user's terms ("SQL text", "a database catalog …")."""
+    names = []
+    for param in rule.requires:
+        name = _NEEDS.get(param, (param, param))[0 if short else 1]
+        if name and name not in names:
+            names.append(name)
+    return ", ".join(names) or ("SQL" if short else "SQL text")
+
+
 def rule_markdown(rule: Rule) -> str:
-    parts = [f"## {rule.code} {rule.name}", "",
-             f"Family: {rule.family} · severity: {rule.severity} · needs: {', '.join(rule.requires)}", "",
-             rule.summary, "", "**Why.** " + rule.why, "", "**Fix.** " + rule.fix, ""]
+    from queryreview.report.markdown import inline
+
+    parts = [f"## {rule.code} {rule.name}", "", f"**{inline(rule.summary)}**", "",
+             f"Family: {rule.family} · severity: {rule.severity} · needs: {needs(rule)}", "",
+             "**Why.** " + rule.why, "", "**Fix.** " + rule.fix, ""]
     if rule.settings:
         parts += ["| setting | default | meaning |", "|---|---|---|"]
-        parts += [f"| `{k}` | `{v.get('default')!r}` | {v.get('description', '')} |" for k, v in rule.settings.items()]
-        parts.append("")
+        parts += [f"| `{k}` | `{toml_value(v.get('default'))}` | {inline(str(v.get('description', '')), table=True)} |"
+                  for k, v in rule.settings.items()]
+        example = "\n".join(f"{k} = {toml_value(v.get('default'))}" for k, v in rule.settings.items())
+        parts += ["", "In `.queryreview.toml` (in pyproject.toml: `[tool.queryreview.rules.…]`):",
+                  "", "```toml", f"[rules.{rule.name}]", example, "```", ""]
     bad, good = _example(rule, "fail"), _example(rule, "pass")
     if bad:
         parts += ["Bad:", "", "```sql", bad, "```", ""]
     if good:
         parts += ["Good:", "", "```sql", good, "```", ""]
     if rule.references:
-        parts += ["References: " + ", ".join(f"<{ref}>" for ref in rule.references), ""]
+        parts += ["References:", "", *(f"- <{ref}>" for ref in rule.references), ""]
     return "\n".join(parts)
+
+
+def toml_value(value: object) -> str:
+    """A setting's value as it is written in the TOML configuration."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if value is None:
+        return "(none)"
+    return str(value)
 
 
 def render_rule_table(output_format: str = "text") -> str:
@@ -69,7 +113,16 @@ def render_rule_table(output_format: str = "text") -> str:
         return json.dumps([rule_dict(rule) for rule in rules], indent=2) + "\n"
     from tabulate import tabulate
 
-    rows = [(rule.code, rule.name, rule.family, rule.severity, rule.summary) for rule in rules]
     headers = ("code", "name", "family", "severity", "summary")
-    table_format = "github" if output_format == "markdown" else "simple"
-    return tabulate(rows, headers=headers, tablefmt=table_format) + "\n"
+    if output_format == "markdown":
+        from queryreview.report.markdown import inline
+
+        rows = [(rule.code, rule.name, rule.family, rule.severity, inline(rule.summary, table=True)) for rule in rules]
+        return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
+    rows = [(rule.code, rule.name, rule.family, rule.severity, rule.summary) for rule in rules]
+    # Fit a 100-column terminal: long names wrap at a hyphen, summaries at a space.
+    layout = tabulate([row[:4] + ("",) for row in rows], headers=headers, tablefmt="simple",
+                      disable_numparse=True, maxcolwidths=[None, NAME_WIDTH, None, None, None])
+    summary_width = max(TABLE_WIDTH - layout.splitlines()[0].index("summary"), 20)
+    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
+                    maxcolwidths=[None, NAME_WIDTH, None, None, summary_width]) + "\n"

@@ -1,15 +1,26 @@
-"""Terminal report: findings grouped by file, each with a code frame and a help line."""
+"""Terminal report, ruff-style: ``path:line:col: CODE rule [severity]``, message, code frame, help.
+
+Wrapped to the terminal (at most 100 columns), readable without colour, and colour only
+on a terminal without ``NO_COLOR``. Fix SQL is never wrapped, so it can be copied as is.
+"""
 
 from __future__ import annotations
 
-import io
 import os
+import shutil
 import sys
+import textwrap
+import unicodedata
 
 from queryreview.model import Finding, Review, SourceText
+from queryreview.report.sarif import logical_name
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+# ANSI SGR codes: plain strings are much faster than a rich Console per line (thousands of findings)
+_SGR = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34", "cyan": "36"}
 _MAX_FRAME_LINES = 3
+MAX_WIDTH = 100
+MIN_WIDTH = 40
 
 
 def _use_color(color: bool | None) -> bool:
@@ -18,73 +29,119 @@ def _use_color(color: bool | None) -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def render(review: Review, color: bool | None = None) -> str:
-    from rich.console import Console
-    from rich.text import Text
+def _width(width: int | None) -> int:
+    if width is None:
+        width = shutil.get_terminal_size((MAX_WIDTH, 24)).columns if sys.stdout.isatty() else MAX_WIDTH
+    return max(MIN_WIDTH, min(width, MAX_WIDTH))
 
-    use_color = _use_color(color)
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=use_color, no_color=not use_color, color_system="standard"
-                      if use_color else None, width=100, highlight=False, soft_wrap=True)
-    current_path = None
+
+def _painter(use_color: bool):
+    def paint(text: str, style: str) -> str:
+        if not use_color or not text:
+            return text
+        codes = ";".join(_SGR[word] for word in style.split())
+        return f"\x1b[{codes}m{text}\x1b[0m"
+
+    return paint
+
+
+def render(review: Review, color: bool | None = None, width: int | None = None) -> str:
+    paint = _painter(_use_color(color))
+    width = _width(width)
+    out: list[str] = []
+    split_sources: dict[str, list[str]] = {}  # each input split into lines once, not per finding
     for finding in review.findings:
-        if finding.location.path != current_path:
-            current_path = finding.location.path
-            console.print(Text(current_path, style="bold underline"))
-        _print_finding(console, finding, review.sources.get(current_path))
-    console.print(Text(_summary_line(review), style="bold"))
-    for skipped in review.skipped_rules:
-        console.print(Text(f"skipped {skipped}", style="dim"))
-    for note in review.notes:
-        console.print(Text(f"note: {note}", style="dim"))
-    return buffer.getvalue()
+        path = finding.location.path
+        if path in review.sources and path not in split_sources:
+            split_sources[path] = _source_lines(review.sources[path])
+        out.extend(_finding_lines(finding, split_sources.get(path), width, paint))
+    out.append(paint(_summary_line(review), "bold"))
+    out.extend(paint(f"skipped {_clean(skipped)}", "dim") for skipped in review.skipped_rules)
+    out.extend(paint(f"note: {_clean(note)}", "dim") for note in review.notes)
+    return "\n".join(out) + "\n"
 
 
-def _print_finding(console, finding: Finding, source: SourceText | None) -> None:
-    from rich.text import Text
-
+def _finding_lines(finding: Finding, lines: list[str] | None, width: int, paint) -> list[str]:
     loc = finding.location
-    head = Text()
-    head.append(f"{loc.path}:{loc.line}:{loc.column}: ", style="bold")
-    head.append(f"{finding.code} ", style=_STYLE[finding.severity])
-    head.append(f"{finding.rule} ", style="bold")
-    head.append(f"[{finding.severity}]", style=_STYLE[finding.severity])
-    console.print(head)
-    console.print(Text("  " + finding.message))
-    if source is not None:
-        for line in _frame(finding, source):
-            console.print(line)
-    console.print(Text(f"  = help: {finding.help}", style="green"))
-    if finding.fix is not None and finding.fix.sql:
-        console.print(Text(f"  = fix: {finding.fix.description}", style="green"))
-        for fix_line in finding.fix.sql.splitlines():
-            console.print(Text(f"      {fix_line}", style="green"))
-    console.print()
+    style = _STYLE[finding.severity]
+    where = loc.path if logical_name(loc.path) else f"{loc.path}:{loc.line}:{loc.column}"
+    out = [paint(f"{_clean(where)}:", "bold") + " " + paint(finding.code, style) + " "
+           + paint(finding.rule, "bold") + " " + paint(f"[{finding.severity}]", style)]
+    out.extend(_wrap(finding.message, width, "  ", "  "))
+    if lines is not None:
+        out.extend(_frame(finding, lines, width, paint))
+    if finding.help:
+        out.extend(paint(line, "green") for line in _wrap(finding.help, width, "  = help: ", " " * 10))
+    if finding.fix is not None:
+        out.extend(paint(line, "green") for line in _wrap(finding.fix.description, width, "  = fix: ", " " * 9))
+        out.extend(paint(f"      {_clean(fix_line)}", "green") for fix_line in (finding.fix.sql or "").splitlines())
+    out.append("")
+    return out
 
 
-def _frame(finding: Finding, source: SourceText) -> list:
+def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
+    """Paragraph-preserving wrap; long words (SQL fragments, URLs) are never split."""
+    lines: list[str] = []
+    for paragraph in _clean(text).split("\n"):
+        wrapped = textwrap.wrap(paragraph, width=width, initial_indent=first if not lines else rest,
+                                subsequent_indent=rest, break_long_words=False, break_on_hyphens=False)
+        lines.extend(wrapped or [(first if not lines else rest).rstrip()])
+    return lines
+
+
+def _clean(text: str) -> str:
+    """Control characters (ESC, CR, …) would garble a terminal: show them as U+FFFD; keep newlines."""
+    if text.isprintable():
+        return text
+    text = text.replace("\r\n", "\n")
+    return "".join(ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else "\ufffd" for ch in text)
+
+
+def _source_lines(source: SourceText) -> list[str]:
+    # Split on "\n" only, as SourceText numbers lines: str.splitlines also splits on \f, \x1c, \u2028…
+    return [line[:-1] if line.endswith("\r") else line for line in source.text.split("\n")]
+
+
+def _frame(finding: Finding, lines: list[str], width: int, paint) -> list[str]:
     """The offending lines with a caret underline under the reported span."""
-    from rich.text import Text
-
     loc = finding.location
-    lines = source.text.splitlines() or [""]
     last = min(loc.end_line, loc.line + _MAX_FRAME_LINES - 1, len(lines))
-    width = len(str(last))
+    gutter = len(str(max(last, loc.line)))
+    room = max(width - gutter - 5, 10)  # "  NN | " takes gutter + 5 columns
     out = []
     for number in range(loc.line, max(last, loc.line) + 1):
         if number - 1 >= len(lines):
             break
-        content = lines[number - 1].expandtabs(1)
-        if len(content) > 200:
-            content = content[:200] + " …"
-        out.append(Text(f"  {number:>{width}} | {content}", style="dim"))
+        content = _clean(lines[number - 1]).replace("\t", " ")  # one column per tab keeps columns aligned
         start = loc.column if number == loc.line else 1
         end = loc.end_column if number == loc.end_line else len(content) + 1
-        end = max(end, start + 1)
-        marks = min(end - start, max(len(content) - start + 1, 1))
-        out.append(Text(f"  {'':>{width}} | " + " " * (start - 1) + "^" * max(marks, 1),
-                        style=_STYLE[finding.severity]))
+        shown, caret_at, caret_len = _window(content, start - 1, max(end, start + 1) - 1, room)
+        out.append(paint(f"  {number:>{gutter}} |", "blue") + (" " + shown.rstrip() if shown.strip() else ""))
+        out.append(paint(f"  {'':>{gutter}} |", "blue") + " " + " " * caret_at
+                   + paint("^" * caret_len, _STYLE[finding.severity]))
     return out
+
+
+def _window(content: str, start: int, end: int, room: int) -> tuple[str, int, int]:
+    """The part of a line that fits in ``room`` columns around [start, end), and the caret's place."""
+    from rich.cells import cell_len
+
+    start = min(start, len(content))
+    end = max(min(end, len(content)), start + 1)
+    lo, prefix = 0, ""
+    if cell_len(content) > room:
+        if cell_len(content[:start]) > room * 2 // 3:  # scroll right so the span start shows
+            lo, prefix = start - room // 3, "…"
+        hi = lo
+        while hi < len(content) and cell_len(prefix + content[lo:hi + 1]) <= room - 1:
+            hi += 1
+        shown = prefix + content[lo:hi] + ("…" if hi < len(content) else "")
+    else:
+        shown, hi = content, len(content)
+    caret_at = cell_len(prefix + content[lo:start])
+    visible_end = min(end, hi)
+    caret_len = max(cell_len(content[start:visible_end]), 1)
+    return shown, caret_at, caret_len
 
 
 def _summary_line(review: Review) -> str:
