@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from pgservers import *  # noqa: F401,F403
 
 from queryreview.engine import Context, Engine
 from queryreview.model import Review, SourceText
