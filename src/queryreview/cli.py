@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from queryreview import __version__
+from queryreview.cli_collect import Duration, collect
 from queryreview.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, QueryReviewError
 
 FORMATS = ("text", "json", "sarif", "markdown", "github")
@@ -73,10 +74,16 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--exclude", multiple=True, help="Glob of paths to skip (adds to the configuration's).")
 @click.option("--stdin-filename", default="-", show_default=True, help="Name shown for input read from stdin.")
 @click.option("--no-color", is_flag=True, help="Plain text output even on a terminal.")
+@click.option("--dsn", help="Database to review against (catalog-aware rules); without PATHs its workload is reviewed.")
+@click.option("--snapshot", "snapshot_path", type=click.Path(dir_okay=False),
+              help="Snapshot file from `queryreview collect`, instead of a live --dsn.")
+@click.option("--statement-timeout", type=Duration(), default="5s", show_default=True,
+              help="With --dsn: limit for each catalog or statistics query.")
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[str, ...], output_format: str, output: str | None, select: tuple[str, ...],
           ignore: tuple[str, ...], fail_on: str | None, config_path: Path | None, exclude: tuple[str, ...],
-          stdin_filename: str, no_color: bool) -> None:
+          stdin_filename: str, no_color: bool, dsn: str | None, snapshot_path: str | None,
+          statement_timeout: int) -> None:
     """Review SQL files (directories recursively, - for stdin) for performance anti-patterns.
 
     \b
@@ -84,11 +91,13 @@ def check(ctx: click.Context, paths: tuple[str, ...], output_format: str, output
       queryreview check app/queries/ db/migrations/
       queryreview check - < slow.sql
       queryreview check queries/ --format sarif -o queryreview.sarif
+      queryreview check db/queries/ --dsn "service=app"      # with the live catalog
+      queryreview check --snapshot snap.json.gz               # the captured workload, offline
     """
     from queryreview.pipeline import run_check
 
-    if not paths:
-        raise click.UsageError("give at least one PATH (a file, a directory, or - for stdin)")
+    if not paths and dsn is None and snapshot_path is None:
+        raise click.UsageError("give at least one PATH (a file, a directory, or - for stdin), or --dsn/--snapshot")
     exit_code = run_check(
         paths=list(paths),
         output_format=output_format,
@@ -101,6 +110,9 @@ def check(ctx: click.Context, paths: tuple[str, ...], output_format: str, output
         stdin_filename=stdin_filename,
         color=False if no_color else None,
         debug=bool(ctx.obj and ctx.obj.get("debug")),
+        dsn=dsn,
+        snapshot_path=snapshot_path,
+        statement_timeout_ms=statement_timeout,
     )
     sys.exit(exit_code)
 
@@ -126,6 +138,9 @@ def rules(name: str | None, output_format: str) -> None:
         click.echo(render_rule(find_rule(name), output_format), nl=False)
     else:
         click.echo(render_rule_table(output_format), nl=False)
+
+
+main.add_command(collect)
 
 
 def _split_tokens(values: tuple[str, ...]) -> list[str] | None:

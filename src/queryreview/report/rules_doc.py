@@ -19,9 +19,31 @@ _NEEDS = {
 
 
 def _example(rule: Rule, kind: str) -> str | None:
-    for case in rule.cases.get(kind) or ():
-        if "sql" in case and case["sql"].strip():
-            return case["sql"].rstrip()
+    case = _first_case(rule, kind)
+    if case is None or not (case.get("sql") or "").strip():
+        return None
+    return case["sql"].rstrip()
+
+
+def _example_catalog(rule: Rule, kind: str) -> str | None:
+    """The database (catalog fixture) the first example runs against, as YAML."""
+    case = _first_case(rule, kind)
+    if case is None or "catalog" not in case:
+        return None
+    import yaml
+
+    return yaml.safe_dump(case["catalog"], sort_keys=False, default_flow_style=None, width=88).rstrip()
+
+
+def _first_case(rule: Rule, kind: str) -> dict | None:
+    """The case the docs show: the first with SQL, else (catalog-only rules) the first with a catalog."""
+    cases = list(rule.cases.get(kind) or ())
+    for case in cases:
+        if (case.get("sql") or "").strip():
+            return case
+    for case in cases:
+        if "catalog" in case:
+            return case
     return None
 
 
@@ -31,6 +53,8 @@ def rule_dict(rule: Rule) -> dict:
         "requires": list(rule.requires), "summary": rule.summary, "why": rule.why, "fix": rule.fix,
         "references": list(rule.references), "settings": rule.settings,
         "example_bad": _example(rule, "fail"), "example_good": _example(rule, "pass"),
+        "example_bad_catalog": _example_catalog(rule, "fail"),
+        "example_good_catalog": _example_catalog(rule, "pass"),
     }
 
 
@@ -51,11 +75,12 @@ def render_rule(rule: Rule, output_format: str = "text") -> str:
         lines += ["", "Settings:"]
         for key, spec in rule.settings.items():
             lines.append(f"  {key} = {toml_value(spec.get('default'))}: {spec.get('description', '')}")
-    bad, good = _example(rule, "fail"), _example(rule, "pass")
-    if bad:
-        lines += ["", "Bad:", *_indent(bad)]
-    if good:
-        lines += ["", "Good:", *_indent(good)]
+    for title, kind in (("Bad", "fail"), ("Good", "pass")):
+        sql, catalog = _example(rule, kind), _example_catalog(rule, kind)
+        if sql:
+            lines += ["", f"{title}:", *_indent(sql)]
+        if catalog:
+            lines += ["", f"{title} (database):" if not sql else "  with the database:", *_indent(catalog)]
     if rule.references:
         lines += ["", "References:", *("  " + ref for ref in rule.references)]
     return "\n".join(lines) + "\n"
@@ -84,11 +109,12 @@ def rule_markdown(rule: Rule) -> str:
         example = "\n".join(f"{k} = {toml_value(v.get('default'))}" for k, v in rule.settings.items())
         parts += ["", "In `.queryreview.toml` (in pyproject.toml: `[tool.queryreview.rules.…]`):",
                   "", "```toml", f"[rules.{rule.name}]", example, "```", ""]
-    bad, good = _example(rule, "fail"), _example(rule, "pass")
-    if bad:
-        parts += ["Bad:", "", "```sql", bad, "```", ""]
-    if good:
-        parts += ["Good:", "", "```sql", good, "```", ""]
+    for title, kind in (("Bad", "fail"), ("Good", "pass")):
+        sql, catalog = _example(rule, kind), _example_catalog(rule, kind)
+        if sql:
+            parts += [f"{title}:", "", "```sql", sql, "```", ""]
+        if catalog:
+            parts += [f"{title} (database):" if not sql else "with the database:", "", "```yaml", catalog, "```", ""]
     if rule.references:
         parts += ["References:", "", *(f"- <{ref}>" for ref in rule.references), ""]
     return "\n".join(parts)
