@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from queryreview.model import Finding, Hit, Location, Review, SourceText, Statement
+from queryreview.model import Finding, Hit, Location, Review, Script, SourceText, Statement
 from queryreview.rules.registry import INPUTS, Rule
 from queryreview.sql.parse import statements as parse_statements
 from queryreview.sql.positions import node_span
@@ -25,7 +25,7 @@ class Context:
     debug: bool = False  # let a crashing rule raise instead of reporting it as a finding
 
     def available(self) -> set[str]:
-        present = {"stmt", "raw", "settings", "unused", "source"}
+        present = {"stmt", "raw", "settings", "unused", "source", "script"}
         if self.catalog is not None:
             present.add("catalog")
         if self.stats is not None:
@@ -95,11 +95,12 @@ class Engine:
             return []
         findings: list[Finding] = []
         all_suppressions: list[Suppression] = []
+        script = Script(source, statements)
         for statement in statements:
             review.statements += 1
             if statement.ast is not None:
                 review.parsed += 1
-            found = self.review_statement(statement)
+            found = self.review_statement(statement, script)
             governing = suppressions(statement)
             all_suppressions.extend(governing)
             findings.extend(_unsuppressed(found, governing))
@@ -118,12 +119,13 @@ class Engine:
         tokens = [t.upper() if t.upper().startswith("QR") else t for t in suppression.tokens]
         return not tokens or any(t in self.selected or t not in known for t in tokens)
 
-    def review_statement(self, statement: Statement) -> list[Finding]:
+    def review_statement(self, statement: Statement, script: Script | None = None) -> list[Finding]:
         findings = []
         for rule in self.statement_rules:
             if "stmt" in rule.params and statement.ast is None:
                 continue
-            for hit in self._hits(rule, self._arguments(rule, stmt=statement, raw=statement)):
+            arguments = self._arguments(rule, stmt=statement, raw=statement, script=script)
+            for hit in self._hits(rule, arguments):
                 findings.append(self._finding(rule, hit, _locate(statement, hit), statement))
         return findings
 
@@ -131,7 +133,7 @@ class Engine:
         offered["settings"] = {**rule.default_settings(), **self.context.settings.get(rule.name, {})}
         offered["catalog"] = self.context.catalog
         offered["stats"] = self.context.stats
-        return {name: offered[name] for name in rule.params}
+        return {name: offered.get(name) for name in rule.params}
 
     def _finding(self, rule: Rule, hit: Hit, location: Location, statement: Statement | None) -> Finding:
         text = statement.text if statement is not None else None

@@ -136,6 +136,22 @@ class Statement:
         return self.source.location(self.start + start, self.start + end)
 
 
+@dataclass(eq=False)
+class Script:
+    """All statements of one input, in order: context for rules that need what came before
+    (``SET lock_timeout`` earlier in a migration, ``BEGIN`` around a statement…)."""
+
+    source: SourceText
+    statements: list[Statement]
+
+    def before(self, statement: Statement) -> list[Statement]:
+        """The statements preceding ``statement`` in this input."""
+        return self.statements[: statement.index]
+
+    def after(self, statement: Statement) -> list[Statement]:
+        return self.statements[statement.index + 1 :]
+
+
 @dataclass(frozen=True)
 class Fix:
     description: str

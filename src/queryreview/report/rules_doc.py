@@ -11,7 +11,7 @@ NAME_WIDTH = 30
 # rule input -> (short, long) for the docs; "settings" is configuration, not an input
 _NEEDS = {
     "stmt": ("SQL", "SQL text"), "raw": ("SQL", "SQL text"), "source": ("SQL", "SQL text"),
-    "unused": ("SQL", "SQL text"), "settings": ("", ""),
+    "unused": ("SQL", "SQL text"), "settings": ("", ""), "script": ("SQL", "SQL text"),
     "catalog": ("catalog", "a database catalog (--dsn or --snapshot)"),
     "plan": ("plan", "an EXPLAIN plan"),
     "stats": ("stats", "pg_stat_statements (--dsn or --snapshot)"),

@@ -19,6 +19,7 @@ INPUTS = {
     "settings": "the rule's settings",
     "unused": "the unused suppressions of a file",
     "source": "an input file",
+    "script": "the other statements of the same input",
     "catalog": "a database catalog (--dsn or --snapshot)",
     "plan": "an EXPLAIN plan",
     "stats": "pg_stat_statements (--dsn or --snapshot)",
