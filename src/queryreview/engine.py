@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from queryreview.model import Finding, Hit, Location, Review, Script, SourceText, Statement
@@ -15,11 +15,21 @@ STATEMENT_TEXT_LIMIT = 2_000
 
 
 @dataclass
+class PlanInput:
+    """A plan to review: from a plan file, or EXPLAIN of a workload statement."""
+
+    name: str  # a file path, or "pg_stat_statements:<queryid>"
+    plan: Any  # queryreview.plan.tree.Plan
+    statement: str | None = None
+
+
+@dataclass
 class Context:
     """What the engine can offer to rules beyond a statement (filled by sources)."""
 
     catalog: Any = None
     stats: Any = None
+    plans: list[PlanInput] = field(default_factory=list)
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     severities: dict[str, str] = field(default_factory=dict)
     debug: bool = False  # let a crashing rule raise instead of reporting it as a finding
@@ -41,6 +51,7 @@ class Engine:
         self.statement_rules: list[Rule] = []
         self.file_rules: list[Rule] = []
         self.database_rules: list[Rule] = []
+        self.plan_rules: list[Rule] = []
         self.selected = {rule.code for rule in rules} | {rule.name for rule in rules}
         for rule in rules:
             missing = [p for p in rule.params if p not in available]
@@ -49,6 +60,8 @@ class Engine:
                 self.skipped.append(f"{rule.code} {rule.name}: needs {needs}")
             elif "unused" in rule.params or "source" in rule.params:
                 self.file_rules.append(rule)
+            elif "plan" in rule.params:
+                self.plan_rules.append(rule)
             elif not {"stmt", "raw"} & set(rule.params):
                 self.database_rules.append(rule)
             else:
@@ -63,6 +76,7 @@ class Engine:
                 review.sources[source.path] = source
             review.findings.extend(found)
         review.findings.extend(self.review_database())
+        review.findings.extend(self.review_plans())
         review.findings.sort(key=Finding.sort_key)
         review.skipped_rules = list(self.skipped)
         return review
@@ -72,8 +86,21 @@ class Engine:
         findings = []
         for rule in self.database_rules:
             for hit in self._hits(rule, self._arguments(rule)):
-                location = Location(f"catalog:{hit.target or 'database'}", 1, 1, 1, 1)
-                findings.append(self._finding(rule, hit, location, None))
+                target = hit.target or "database"
+                path = target if ":" in target else f"catalog:{target}"
+                findings.append(self._finding(rule, hit, Location(path, 1, 1, 1, 1), None))
+        return findings
+
+    def review_plans(self) -> list[Finding]:
+        """Plan rules, once per plan; findings point at the plan and carry the node as evidence."""
+        findings = []
+        for plan_input in self.context.plans:
+            for rule in self.plan_rules:
+                for hit in self._hits(rule, self._arguments(rule, plan=plan_input.plan)):
+                    finding = self._finding(rule, hit, Location(plan_input.name, 1, 1, 1, 1), None)
+                    if plan_input.statement is not None:
+                        finding = replace(finding, statement=_shorten(plan_input.statement))
+                    findings.append(finding)
         return findings
 
     def _hits(self, rule: Rule, arguments: dict[str, Any]) -> list[Hit]:
@@ -136,9 +163,7 @@ class Engine:
         return {name: offered.get(name) for name in rule.params}
 
     def _finding(self, rule: Rule, hit: Hit, location: Location, statement: Statement | None) -> Finding:
-        text = statement.text if statement is not None else None
-        if text is not None and len(text) > STATEMENT_TEXT_LIMIT:
-            text = text[:STATEMENT_TEXT_LIMIT] + " …"
+        text = _shorten(statement.text) if statement is not None else None
         return Finding(
             code=rule.code,
             rule=rule.name,
@@ -149,7 +174,12 @@ class Engine:
             location=location,
             statement=text,
             fix=hit.fix,
+            evidence=hit.evidence,
         )
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= STATEMENT_TEXT_LIMIT else text[:STATEMENT_TEXT_LIMIT] + " …"
 
 
 def _locate(statement: Statement, hit: Hit) -> Location:

@@ -176,6 +176,7 @@ class Hit:
     help: str | None = None
     fix: Fix | None = None
     target: str | None = None
+    evidence: dict[str, Any] | None = None  # the numbers behind the finding (plan node, counts…)
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ class Finding:
     location: Location
     statement: str | None = None
     fix: Fix | None = None
+    evidence: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -201,6 +203,7 @@ class Finding:
             "location": self.location.to_dict(),
             "statement": self.statement,
             "fix": self.fix.to_dict() if self.fix else None,
+            "evidence": self.evidence,
         }
 
     def sort_key(self) -> tuple:

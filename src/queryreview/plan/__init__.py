@@ -1,0 +1,1 @@
+"""EXPLAIN plans: parsing (FORMAT JSON) into a tree with derived per-node figures."""
