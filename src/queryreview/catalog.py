@@ -71,9 +71,13 @@ class Column:
 
     @classmethod
     def from_dict(cls, data: Any) -> Column:
-        if isinstance(data, str):  # fixture form "name type words"
+        if isinstance(data, str):  # fixture form "name type words [not null]"
             name, _, type_ = data.partition(" ")
-            return cls(name=name, type=type_.strip() or "text")
+            type_ = type_.strip()
+            not_null = type_.lower().endswith(" not null")
+            if not_null:
+                type_ = type_[: -len(" not null")].rstrip()
+            return cls(name=name, type=type_ or "text", not_null=not_null)
         return cls(**_pick(cls, data))
 
 
@@ -252,6 +256,7 @@ class Catalog:
     extensions: dict[str, str] = field(default_factory=dict)  # name -> installed version
     available_extensions: dict[str, str] = field(default_factory=dict)  # not installed: name -> default version
     stats_reset: str | None = None  # pg_stat_database.stats_reset: start of the counters' window
+    collected_at: str | None = None  # when these counters were read (ISO 8601, UTC); None: now
     tables: dict[str, Table] = field(default_factory=dict)  # by qualified name
     search_path: tuple[str, ...] = ("public",)
 

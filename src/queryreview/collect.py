@@ -75,7 +75,9 @@ def collect(session, options: CollectOptions = CollectOptions(), on_step: StepHo
         database=catalog.database,
         user=server.get("role") or "",
     )
-    return Snapshot(catalog=catalog, workload=workload, warnings=notices, source=source, collected_at=now_iso(),
+    collected_at = now_iso()
+    catalog.collected_at = collected_at
+    return Snapshot(catalog=catalog, workload=workload, warnings=notices, source=source, collected_at=collected_at,
                     tool_version=__version__, redacted=options.redact)
 
 
