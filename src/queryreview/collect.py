@@ -21,7 +21,7 @@ StepHook = Callable[[str], None]
 # Catalog before workload would waste a collection on a server without pg_stat_statements: the
 # extension is checked first. Step names are what on_step receives (and what errors mention).
 STEPS = ("server", "extension", "settings", "extensions", "tables", "columns", "indexes", "constraints",
-         "column_stats", "statements", "totals", "info")
+         "column_stats", "statements", "totals", "info", "plans")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,12 @@ class CollectOptions:
     min_calls_share: float = 0.01
     redact: bool = False  # no literals in query texts, no pg_stats values (see redact.py)
     statements: bool = True  # read pg_stat_statements; False: catalog only
+    # --explain: plans for the top explain_top statements (sources/postgres/explain.py)
+    explain: bool = False
+    explain_top: int = 200
+    analyze: bool = False  # EXPLAIN ANALYZE read-only statements (values sampled from pg_stats for $n)
+    analyze_writes: bool = False  # also INSERT/UPDATE/DELETE, rolled back; only with disposable
+    disposable: bool = False  # the user says this database may be written to (and restored)
 
 
 def collect(session, options: CollectOptions = CollectOptions(), on_step: StepHook | None = None) -> Snapshot:
@@ -68,6 +74,9 @@ def collect(session, options: CollectOptions = CollectOptions(), on_step: StepHo
 
         catalog = redact_catalog(catalog)
         workload = redact_workload(workload) if workload is not None else None
+    plans = None
+    if options.explain and workload is not None:
+        plans = _plans(session, workload, options, notices, step)
     source = Source(
         target=session.target,
         server_version=catalog.server_version,
@@ -77,8 +86,31 @@ def collect(session, options: CollectOptions = CollectOptions(), on_step: StepHo
     )
     collected_at = now_iso()
     catalog.collected_at = collected_at
+    if workload is not None:
+        workload.collected_at = collected_at
     return Snapshot(catalog=catalog, workload=workload, warnings=notices, source=source, collected_at=collected_at,
-                    tool_version=__version__, redacted=options.redact)
+                    tool_version=__version__, redacted=options.redact, plans=plans)
+
+
+def _plans(session, workload, options: CollectOptions, notices: list[Notice], step: StepHook) -> dict:
+    """EXPLAIN of the top statements; a lost connection keeps what was gathered and says so."""
+    from queryreview.sources.postgres.explain import ExplainStopped, explain_workload
+
+    step("plans")
+    try:
+        plans = explain_workload(session, workload, top=options.explain_top, analyze=options.analyze,
+                                 analyze_writes=options.analyze_writes, disposable=options.disposable,
+                                 sample_values=not options.redact)
+    except ExplainStopped as error:
+        plans = error.results
+        notices.append(Notice("explain-stopped", f"plans incomplete: {error.args[0]}",
+                              "collect again when the server is reachable"))
+    failed = sum(1 for result in plans.values() if result.error)
+    if failed:
+        notices.append(Notice("explain-failed", f"{failed} of {len(plans)} statement(s) could not be explained "
+                                                "(each plan entry says why)",
+                              "see plans.<queryid>.error in the snapshot"))
+    return plans
 
 
 def collect_from(target: str | None, options: CollectOptions = CollectOptions(), session_options=None,
@@ -121,6 +153,9 @@ def summary(snapshot: Snapshot, written_to: str | None = None, size: int | None 
         hidden = f", {workload.hidden_entries:,} hidden by privileges" if workload.hidden_entries else ""
         parts.append(f"{len(workload.statements):,} statements of {workload.entries:,} visible{hidden} "
                      f"(pg_stat_statements {workload.extension_version})")
+    if snapshot.plans is not None:
+        explained = sum(1 for result in snapshot.plans.values() if result.plan_json is not None)
+        parts.append(f"{explained:,} of {len(snapshot.plans):,} statements explained")
     indexes = sum(len(table.indexes) for table in catalog.tables.values())
     parts.append(f"{len(catalog.tables):,} tables, {indexes:,} indexes")
     parts.append(f"{len(snapshot.warnings)} warning(s)")

@@ -26,13 +26,16 @@ def _example(rule: Rule, kind: str) -> str | None:
 
 
 def _example_catalog(rule: Rule, kind: str) -> str | None:
-    """The database (catalog fixture) the first example runs against, as YAML."""
+    """The database the first example runs against (catalog and workload fixtures), as YAML."""
     case = _first_case(rule, kind)
-    if case is None or "catalog" not in case:
+    if case is None:
+        return None
+    fixture = {key: case[key] for key in ("catalog", "stats") if key in case}
+    if not fixture:
         return None
     import yaml
 
-    return yaml.safe_dump(case["catalog"], sort_keys=False, default_flow_style=None, width=88).rstrip()
+    return yaml.safe_dump(fixture, sort_keys=False, default_flow_style=None, width=88).rstrip()
 
 
 def _first_case(rule: Rule, kind: str) -> dict | None:
@@ -42,7 +45,7 @@ def _first_case(rule: Rule, kind: str) -> dict | None:
         if (case.get("sql") or "").strip():
             return case
     for case in cases:
-        if "catalog" in case:
+        if "catalog" in case or "stats" in case:
             return case
     return None
 
