@@ -26,17 +26,26 @@ from queryreview.sources.embedded import EmbeddedServer
 CACHE = Path(os.environ.get("QUERYREVIEW_CAPTURE_DIR", Path.home() / ".cache" / "queryreview" / "capture-pg18"))
 
 
-def capture(setup: str, query: str, analyze: bool, settings: list[str]) -> list:
-    server = EmbeddedServer.start(CACHE)
+def capture(setup: str, query: str, analyze: bool, settings: list[str], dsn: str | None = None) -> list:
+    """Plan of ``query`` in a database made by ``setup`` on ``dsn`` (a superuser DSN to a server's
+    postgres database), or on the cached embedded PG 18 when ``dsn`` is None."""
+    if dsn is None:
+        server = EmbeddedServer.start(CACHE)
+        dsn_for = server.dsn
+    else:
+        from psycopg.conninfo import make_conninfo
+
+        def dsn_for(dbname: str) -> str:
+            return make_conninfo(dsn, dbname=dbname)
     name = "fx_" + hashlib.sha1(setup.encode()).hexdigest()[:12]
-    with psycopg.connect(server.dsn("postgres"), autocommit=True) as admin:
+    with psycopg.connect(dsn_for("postgres"), autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            with psycopg.connect(server.dsn(name), autocommit=True) as conn:
+            with psycopg.connect(dsn_for(name), autocommit=True) as conn:
                 conn.execute(setup)
     options = "ANALYZE, BUFFERS, SETTINGS, FORMAT JSON" if analyze else "SETTINGS, FORMAT JSON"
-    with psycopg.connect(server.dsn(name)) as conn:
+    with psycopg.connect(dsn_for(name)) as conn:
         for setting in settings:
             key, _, value = setting.partition("=")
             conn.execute("SELECT set_config(%s, %s, true)", (key.strip(), value.strip()))
@@ -52,8 +61,9 @@ def main() -> None:
     parser.add_argument("--analyze", action="store_true")
     parser.add_argument("--set", action="append", default=[], help="setting=value for the EXPLAIN's transaction")
     parser.add_argument("--yaml", action="store_true", help="print as compact JSON on one line (valid YAML)")
+    parser.add_argument("--dsn", help="superuser DSN of another server (e.g. a PG 15 with JIT) instead of the embedded PG 18")
     args = parser.parse_args()
-    plan = capture(Path(args.setup).read_text(), args.query, args.analyze, args.set)
+    plan = capture(Path(args.setup).read_text(), args.query, args.analyze, args.set, args.dsn)
     if args.yaml:
         print(json.dumps(plan, separators=(",", ":")))
     else:

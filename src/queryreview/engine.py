@@ -40,6 +40,8 @@ class Context:
             present.add("catalog")
         if self.stats is not None:
             present.add("stats")
+        if self.plans:
+            present.add("plan")
         return present
 
 
