@@ -139,7 +139,8 @@ class Snapshot:
 def _plans(data: Any) -> dict[int, ExplainResult] | None:
     if data is None:
         return None
-    return {int(queryid): ExplainResult.from_dict(_mapping(item, "plan")) for queryid, item in _mapping(data, "plans").items()}
+    return {int(queryid): ExplainResult.from_dict(_mapping(item, "plan"))
+            for queryid, item in _mapping(data, "plans").items()}
 
 
 def now_iso() -> str:

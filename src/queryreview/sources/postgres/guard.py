@@ -48,6 +48,13 @@ _REFUSED_FUNCTIONS = frozenset({
     "txid_current", "pg_current_xact_id",  # assign a transaction id
     "ts_stat",  # runs the query given as text
     "lowrite", "loread",
+    # statistics and index maintenance that writes catalogs or indexes in place (not stopped by READ ONLY)
+    "pg_restore_relation_stats", "pg_restore_attribute_stats", "pg_clear_relation_stats", "pg_clear_attribute_stats",
+    "pg_truncate_visibility_map", "gin_clean_pending_list", "brin_summarize_new_values", "brin_summarize_range",
+    "brin_desummarize_range",
+    # session or server state that outlives the statement
+    "pg_prewarm", "pg_nextoid", "pg_sync_replication_slots", "setseed", "pg_stat_force_next_flush",
+    "postgres_fdw_disconnect", "postgres_fdw_disconnect_all",
 })
 # …and by prefix (families).
 _REFUSED_PREFIXES = (
@@ -60,6 +67,8 @@ _REFUSED_PREFIXES = (
     "pg_create_", "pg_drop_replication", "pg_logical_", "pg_replication_", "pg_wal_replay_", "pg_backup_",
     "pg_sleep",  # pg_sleep, pg_sleep_for, pg_sleep_until: harmless, but hold a snapshot
     "hypopg",  # session state owned by the what-if advisor
+    "pg_copy_",  # pg_copy_logical_replication_slot, pg_copy_physical_replication_slot
+    "pg_buffercache_evict",  # pg_buffercache_evict, _evict_relation, _evict_all (PG 17+)
     "query_to_xml", "cursor_to_xml",  # run the query given as text
 )
 _UNICODE_IDENTIFIER = re.compile(r'u&"', re.IGNORECASE)
