@@ -81,6 +81,10 @@ class Comment:
     own_line: bool
 
 
+# Statement.nodes(*types): (types) -> {concrete node class: is it one of them}; issubclass costs more than a lookup.
+_TYPE_MATCHES: dict[tuple[type, ...], dict[type, bool]] = {}
+
+
 @dataclass(eq=False)
 class Statement:
     """One statement of an input: its text, where it stands, and its parse tree.
@@ -115,7 +119,14 @@ class Statement:
         return self.source.location(self.start, self.end)
 
     def nodes(self, *types: type) -> Iterator[Any]:
-        """All nodes of the given sqlglot types, in tree (pre-)order; one walk per statement."""
+        """Nodes of the given sqlglot types; the tree is walked once per statement, then indexed by type.
+
+        One type matches that exact class (``nodes(exp.Func)`` finds no ``exp.Lower``).
+        Several types also match their subclasses, and come grouped by concrete class,
+        the classes in the order they first occur in the walk. Within a class, nodes
+        are in sqlglot's ``walk()`` order: breadth-first, outer queries before the
+        subqueries they contain.
+        """
         if self.ast is None:
             return iter(())
         if self._by_type is None:
@@ -125,9 +136,15 @@ class Statement:
             self._by_type = index
         if len(types) == 1:
             return iter(self._by_type.get(types[0], ()))
+        matches = _TYPE_MATCHES.get(types)
+        if matches is None:
+            matches = _TYPE_MATCHES[types] = {}
         found: list[Any] = []
         for node_type, nodes in self._by_type.items():
-            if issubclass(node_type, types):
+            match = matches.get(node_type)
+            if match is None:
+                match = matches[node_type] = issubclass(node_type, types)
+            if match:
                 found.extend(nodes)
         return iter(found)
 
@@ -211,6 +228,53 @@ class Finding:
         return (loc.path, loc.line, loc.column, self.code)
 
 
+@dataclass(frozen=True)
+class StatementImpact:
+    """How one statement fares under a recommendation (costs are planner costs, times ms)."""
+
+    text: str
+    queryid: int | None = None
+    calls: int = 0
+    total_ms: float = 0.0
+    cost_before: float | None = None
+    cost_after: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"queryid": self.queryid, "text": self.text, "calls": self.calls, "total_ms": self.total_ms,
+                "cost_before": self.cost_before, "cost_after": self.cost_after}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """An index to create or drop, or a rewrite, with the evidence for it.
+
+    ``kind`` is "create-index" | "drop-index" | "rewrite"; ``validated_by`` is "hypopg" |
+    "real-index" | "estimate" (or "catalog" for drops judged from usage counters).
+    """
+
+    kind: str
+    sql: str
+    reason: str
+    table: str | None = None
+    statements: tuple[StatementImpact, ...] = ()
+    cost_before: float | None = None
+    cost_after: float | None = None
+    size_bytes: int | None = None
+    validated_by: str = "estimate"
+    saving_ms_per_day: float | None = None
+    write_overhead: str | None = None  # e.g. "orders: 1,200 writes/s; +1 index to maintain"
+    rejected: bool = False  # considered, rejected: ``reason`` says why
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "sql": self.sql, "table": self.table,
+            "statements": [impact.to_dict() for impact in self.statements],
+            "cost_before": self.cost_before, "cost_after": self.cost_after, "size_bytes": self.size_bytes,
+            "validated_by": self.validated_by, "saving_ms_per_day": self.saving_ms_per_day,
+            "reason": self.reason, "write_overhead": self.write_overhead,
+        }
+
+
 @dataclass
 class Review:
     """Everything analysis produced; renderers only read it."""
@@ -222,6 +286,8 @@ class Review:
     skipped_rules: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     sources: dict[str, SourceText] = field(default_factory=dict, repr=False)  # inputs with findings, for code frames
+    recommendations: list[Recommendation] = field(default_factory=list)  # ranked, best first
+    rejected: list[Recommendation] = field(default_factory=list)  # considered, rejected (reason says why)
 
     def by_severity(self) -> dict[str, int]:
         counts = {name: 0 for name in reversed(SEVERITIES)}
