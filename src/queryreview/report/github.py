@@ -1,4 +1,5 @@
-"""GitHub Actions workflow commands: one ``::error``/``::warning``/``::notice`` line per finding.
+"""GitHub Actions workflow commands: one ``::error``/``::warning``/``::notice`` line per finding,
+and one ``::notice`` per recommendation (rejected ones are left to the other formats).
 
 GitHub turns them into annotations on the pull request's diff. Example::
 
@@ -7,7 +8,8 @@ GitHub turns them into annotations on the pull request's diff. Example::
 
 from __future__ import annotations
 
-from queryreview.model import Finding, Review
+from queryreview.model import Finding, Recommendation, Review
+from queryreview.report import recommendations as words
 from queryreview.report.sarif import logical_name, relative_path
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -55,13 +57,27 @@ def _command(finding: Finding, file: str | None) -> str:
     return f"::{COMMANDS[finding.severity]} {rendered}::{escape_data(message)}"
 
 
+def recommendation_command(rank: int, recommendation: Recommendation) -> str:
+    """A ``::notice`` for one recommendation: its SQL, its numbers and why (about the database: no file)."""
+    lines = [recommendation.sql, " · ".join(words.facts(recommendation))]
+    lines.extend(f"helps {words.statement_line(impact)}" for impact in recommendation.statements)
+    if recommendation.write_overhead:
+        lines.append(f"writes: {recommendation.write_overhead}")
+    lines.append(recommendation.reason)
+    title = f"queryreview recommendation {rank}: {words.title(recommendation)}"
+    return f"::notice title={escape_property(title)}::{escape_data(chr(10).join(lines))}"
+
+
 def render(review: Review) -> str:
     files = {path: _file(path) for path in {finding.location.path for finding in review.findings}}
     lines = [_command(finding, files[finding.location.path]) for finding in review.findings]
     counts = review.by_severity()
     parts = ", ".join(f"{count} {name}{'s' if count != 1 and name != 'info' else ''}"
                       for name, count in counts.items() if count)
+    lines.extend(recommendation_command(rank, r) for rank, r in enumerate(review.recommendations, start=1))
     lines.append(f"queryreview: {len(review.findings)} finding{'s' if len(review.findings) != 1 else ''}"
                  + (f" ({parts})" if parts else "")
-                 + f" in {review.files} file{'s' if review.files != 1 else ''}")
+                 + f" in {review.files} file{'s' if review.files != 1 else ''}"
+                 + (f"; {words.summary(review.recommendations, review.rejected)}"
+                    if review.recommendations or review.rejected else ""))
     return "\n".join(lines) + "\n"

@@ -19,6 +19,8 @@ def document(review: Review) -> dict[str, Any]:
         "summary": review.summary(),
         "skipped_rules": list(review.skipped_rules),
         "notes": list(review.notes),
+        "recommendations": [recommendation.to_dict() for recommendation in review.recommendations],
+        "rejected": [recommendation.to_dict() for recommendation in review.rejected],
     }
 
 

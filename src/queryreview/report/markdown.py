@@ -10,8 +10,10 @@ import html
 import re
 from collections.abc import Iterable
 
-from queryreview.model import Finding, Review
+from queryreview.model import Finding, Recommendation, Review
+from queryreview.report import recommendations as words
 from queryreview.report.sarif import logical_name
+from queryreview.workload import ms, size
 
 COMMENT_LIMIT = 65_536
 _BUDGET = COMMENT_LIMIT - 1_024  # room for the truncation note and a bot's own wrapper text
@@ -24,21 +26,82 @@ _ORDERED = re.compile(r"^(\d+)([.)])")
 
 def render(review: Review) -> str:
     head = _head(review)
+    advice = _advice(review, _BUDGET // 2 - len(head))
     if not review.findings:
-        return head
+        return head + ("\n" + advice if advice else "")
     findings = review.findings
+    budget = _BUDGET - len(advice) - (1 if advice else 0)
     # One table for all findings; when it is too long, keep its first rows (padding unchanged).
     table_lines = _table(findings).splitlines()
     used = len(head) + 1 + sum(len(line) + 1 for line in table_lines[:2])
-    rows = _fit((len(line) + 1 for line in table_lines[2:]), _BUDGET - used)
+    rows = _fit((len(line) + 1 for line in table_lines[2:]), budget - used)
     used += sum(len(line) + 1 for line in table_lines[2:2 + rows])
     details = [_details(finding) for finding in findings[:rows]]
-    shown_details = _fit((len(text) + 1 for text in details), _BUDGET - used)
+    shown_details = _fit((len(text) + 1 for text in details), budget - used)
     parts = [head, "\n".join(table_lines[:2 + rows]) + "\n", *details[:shown_details]]
     note = _truncation_note(len(findings), rows, shown_details)
     if note:
         parts.append(note)
+    if advice:
+        parts.append(advice)
     return "\n".join(parts).rstrip("\n") + "\n"
+
+
+def _advice(review: Review, budget: int) -> str:
+    """Recommendations (a table, then each one's SQL and evidence) and the rejected ones, within ``budget``:
+    when they do not fit, the first table rows and blocks are kept and a note says how many were left out."""
+    recommendations, rejected = review.recommendations, review.rejected
+    if not recommendations and not rejected:
+        return ""
+    parts: list[str] = []
+    shown_blocks = shown_rejected = 0
+    if recommendations:
+        table_lines = _recommendation_table(recommendations).splitlines()
+        heading = "### Recommendations\n\n" + "\n".join(table_lines[:2])
+        budget -= len(heading) + 2
+        blocks = [_recommendation_block(rank, r) for rank, r in enumerate(recommendations, start=1)]
+        # a row is worth little without its SQL: rows and blocks are kept (or cut) together
+        sizes = [len(row) + 1 + len(block) + 1 for row, block in zip(table_lines[2:], blocks)]
+        shown_blocks = _fit(sizes, budget)
+        budget -= sum(sizes[:shown_blocks])
+        parts.append("\n".join([heading, *table_lines[2:2 + shown_blocks]]) + "\n")
+        parts.extend(blocks[:shown_blocks])
+    if rejected:
+        lines = [f"- **{inline(words.title(r))}**: {inline(r.reason)}" for r in rejected]
+        heading = "### Considered, rejected\n"
+        shown_rejected = _fit((len(line) + 1 for line in lines), budget - len(heading) - 2)
+        if shown_rejected:
+            parts.append(heading + "\n" + "\n".join(lines[:shown_rejected]) + "\n")
+    left_out = len(recommendations) - shown_blocks + len(rejected) - shown_rejected
+    if left_out:
+        parts.append(f"> [!NOTE]\n> {left_out} recommendation{'s' if left_out != 1 else ''} "
+                     "left out to stay under GitHub's comment limit: `--format json` has them all.\n")
+    return "\n".join(parts)
+
+
+def _recommendation_table(recommendations: list[Recommendation]) -> str:
+    from tabulate import tabulate
+
+    rows = []
+    for rank, r in enumerate(recommendations, start=1):
+        rows.append((str(rank), r.kind, inline(r.table or "", table=True),
+                     inline(words.cost_change(r.cost_before, r.cost_after) or "", table=True),
+                     size(r.size_bytes) if r.size_bytes is not None else "",
+                     f"{ms(r.saving_ms_per_day)}" if r.saving_ms_per_day is not None else "", r.validated_by))
+    return tabulate(rows, headers=("#", "kind", "table", "cost before → after", "size", "saved per day",
+                                   "validated by"), tablefmt="github", disable_numparse=True) + "\n"
+
+
+def _recommendation_block(rank: int, recommendation: Recommendation) -> str:
+    fence = "`" * max(3, _longest_backticks(recommendation.sql) + 1)
+    lines = [f"**{rank}. {inline(words.title(recommendation))}**", "", fence + "sql", recommendation.sql.rstrip("\n"),
+             fence, ""]
+    for impact in recommendation.statements:
+        lines.append(f"- helps {inline(words.statement_line(impact))}")
+    if recommendation.write_overhead:
+        lines.append(f"- writes: {inline(recommendation.write_overhead)}")
+    lines.append(f"- why: {inline(recommendation.reason)}")
+    return "\n".join(lines) + "\n"
 
 
 def _fit(sizes: Iterable[int], budget: int) -> int:

@@ -2,7 +2,8 @@
 
 Every rule of the catalog goes into ``tool.driver.rules`` (so ``ruleIndex`` is stable
 across runs); each finding becomes a result with a physical location, or a logical
-one when its path names no file (``catalog:public.orders``).
+one when its path names no file (``catalog:public.orders``). Recommendations (indexes to
+create or drop, rewrites) go into ``runs[0].properties``, in the JSON report's shape.
 """
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ def document(review: Review) -> dict[str, Any]:
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
+    if review.recommendations or review.rejected:
+        # Not results: GitHub code scanning rejects results without a file location, and a recommendation
+        # is about the database, not a line. A property bag is kept and ignored by consumers that do not know it.
+        run["properties"] = {
+            "recommendations": [recommendation.to_dict() for recommendation in review.recommendations],
+            "rejected": [recommendation.to_dict() for recommendation in review.rejected],
+        }
     notes = [*(f"skipped {skipped}" for skipped in review.skipped_rules), *review.notes]
     if notes:
         run["invocations"] = [{

@@ -12,7 +12,8 @@ import sys
 import textwrap
 import unicodedata
 
-from queryreview.model import Finding, Review, SourceText
+from queryreview.model import Finding, Recommendation, Review, SourceText
+from queryreview.report import recommendations as words
 from queryreview.report.sarif import logical_name
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -55,6 +56,7 @@ def render(review: Review, color: bool | None = None, width: int | None = None) 
         if path in review.sources and path not in split_sources:
             split_sources[path] = _source_lines(review.sources[path])
         out.extend(_finding_lines(finding, split_sources.get(path), width, paint))
+    out.extend(_recommendation_lines(review, width, paint))
     out.append(paint(_summary_line(review), "bold"))
     out.extend(paint(f"skipped {_clean(skipped)}", "dim") for skipped in review.skipped_rules)
     out.extend(paint(f"note: {_clean(note)}", "dim") for note in review.notes)
@@ -75,6 +77,39 @@ def _finding_lines(finding: Finding, lines: list[str] | None, width: int, paint)
     if finding.fix is not None:
         out.extend(paint(line, "green") for line in _wrap(finding.fix.description, width, "  = fix: ", " " * 9))
         out.extend(paint(f"      {_clean(fix_line)}", "green") for fix_line in (finding.fix.sql or "").splitlines())
+    out.append("")
+    return out
+
+
+def _recommendation_lines(review: Review, width: int, paint) -> list[str]:
+    """"Recommendations", ranked, then "Considered, rejected" with the reasons; SQL never wrapped."""
+    out: list[str] = []
+    if review.recommendations:
+        out += [paint(f"Recommendations ({len(review.recommendations)})", "bold"), ""]
+        for rank, recommendation in enumerate(review.recommendations, start=1):
+            out.extend(_recommendation(rank, recommendation, width, paint))
+    if review.rejected:
+        out += [paint(f"Considered, rejected ({len(review.rejected)})", "bold"), ""]
+        for recommendation in review.rejected:
+            out.extend(_wrap(f"{words.title(recommendation)}: {recommendation.reason}", width, "  - ", "    "))
+            out.extend(paint(f"      {_clean(line)}", "dim") for line in recommendation.sql.splitlines())
+            out.append("")
+    return out
+
+
+def _recommendation(rank: int, recommendation: Recommendation, width: int, paint) -> list[str]:
+    head = f"{rank:>3}. "
+    out = [paint(head + words.title(recommendation), "bold")]
+    out.extend(paint(f"{' ' * len(head)}{_clean(line)}", "green") for line in recommendation.sql.splitlines())
+    out.extend(_wrap(" · ".join(words.facts(recommendation)), width, "     ", "     "))
+    if recommendation.statements:
+        count = len(recommendation.statements)
+        out.append(f"     helps {count} statement{'s' if count != 1 else ''}:")
+        for impact in recommendation.statements:
+            out.extend(_wrap(words.statement_line(impact), width, "       - ", "         "))
+    if recommendation.write_overhead:
+        out.extend(_wrap(recommendation.write_overhead, width, "     writes: ", " " * 13))
+    out.extend(_wrap(recommendation.reason, width, "     why: ", " " * 10))
     out.append("")
     return out
 
