@@ -14,6 +14,7 @@ import click
 from queryreview import __version__
 from queryreview.cli_collect import Duration, collect
 from queryreview.cli_explain import explain
+from queryreview.cli_gate import gate
 from queryreview.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, QueryReviewError
 
 FORMATS = ("text", "json", "sarif", "markdown", "github")
@@ -143,6 +144,7 @@ def rules(name: str | None, output_format: str) -> None:
 
 main.add_command(collect)
 main.add_command(explain)
+main.add_command(gate)
 
 
 def _split_tokens(values: tuple[str, ...]) -> list[str] | None:

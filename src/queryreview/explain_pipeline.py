@@ -92,7 +92,8 @@ def explain_rules(select: list[str] | None, config_select: list[str] | None, ign
 
     if select is not None:
         return select_rules(select, ignore)
-    rules = [rule for rule in select_rules(None, ignore) if "plan" in rule.params]
+    rules = [rule for rule in select_rules(None, ignore)
+             if "plan" in rule.params and not set(rule.params) & _DATABASE_INPUTS]
     if with_sql:
         rules += [rule for rule in select_rules(config_select, ignore)
                   if "plan" not in rule.params and set(rule.params) & _STATEMENT_INPUTS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -47,9 +48,16 @@ class Rule:
     why: str
     fix: str
     references: tuple[str, ...]
-    cases: dict[str, list[dict[str, Any]]]
+    cases_text: str = field(default="", repr=False)  # the YAML of `cases:`, parsed on first use
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
+
+    @cached_property
+    def cases(self) -> dict[str, list[dict[str, Any]]]:
+        """The pass/fail cases (tests and docs); parsed lazily: with plan fixtures they are most of the YAML."""
+        if not self.cases_text:
+            return {}
+        return (_yaml_load(self.cases_text) or {}).get("cases") or {}
 
     @property
     def module_name(self) -> str:
@@ -73,16 +81,30 @@ class Rule:
         return {key: spec.get("default") for key, spec in self.settings.items()}
 
 
-def _load_yaml(path: Path) -> dict[str, Any]:
+def _yaml_load(text: str) -> Any:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=loader)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+_TOP_LEVEL_KEY = re.compile(r"^[A-Za-z_][\w-]*:", re.M)
+
+
+def _split_cases(text: str) -> tuple[str, str]:
+    """(metadata YAML, cases YAML): the top-level ``cases:`` block is cut out to be parsed later."""
+    match = re.search(r"^cases:", text, re.M)
+    if match is None:
+        return text, ""
+    following = _TOP_LEVEL_KEY.search(text, match.end())
+    end = following.start() if following else len(text)
+    return text[: match.start()] + text[end:], text[match.start() : end]
 
 
 def _rule_from_yaml(path: Path) -> Rule:
-    data = _load_yaml(path)
+    metadata, cases_text = _split_cases(path.read_text(encoding="utf-8"))
+    data = _yaml_load(metadata)
+    if cases_text:
+        data["cases"] = None  # present; parsed on first use
     missing = [key for key in REQUIRED_FIELDS if key not in data]
     if missing:
         raise ValueError(f"{path.name}: missing {', '.join(missing)}")
@@ -96,7 +118,7 @@ def _rule_from_yaml(path: Path) -> Rule:
         why=data["why"].strip(),
         fix=data["fix"].strip(),
         references=tuple(data["references"] or ()),
-        cases=data["cases"] or {},
+        cases_text=cases_text,
         settings=data.get("settings") or {},
         path=path,
     )
