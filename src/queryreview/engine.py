@@ -54,6 +54,7 @@ class Engine:
         self.file_rules: list[Rule] = []
         self.database_rules: list[Rule] = []
         self.plan_rules: list[Rule] = []
+        self._merged_settings: dict[str, dict[str, Any]] = {}
         self.selected = {rule.code for rule in rules} | {rule.name for rule in rules}
         for rule in rules:
             missing = [p for p in rule.params if p not in available]
@@ -104,6 +105,14 @@ class Engine:
                         finding = replace(finding, statement=_shorten(plan_input.statement))
                     findings.append(finding)
         return findings
+
+    def _settings(self, rule: Rule) -> dict[str, Any]:
+        """A rule's defaults merged with the configuration, once per engine (not per statement)."""
+        merged = self._merged_settings.get(rule.name)
+        if merged is None:
+            merged = {**rule.default_settings(), **self.context.settings.get(rule.name, {})}
+            self._merged_settings[rule.name] = merged
+        return merged
 
     def _hits(self, rule: Rule, arguments: dict[str, Any]) -> list[Hit]:
         """A rule's hits; a rule that crashes becomes one finding saying so (nothing else is lost)."""
@@ -159,7 +168,7 @@ class Engine:
         return findings
 
     def _arguments(self, rule: Rule, **offered: Any) -> dict[str, Any]:
-        offered["settings"] = {**rule.default_settings(), **self.context.settings.get(rule.name, {})}
+        offered["settings"] = self._settings(rule)
         offered["catalog"] = self.context.catalog
         offered["stats"] = self.context.stats
         return {name: offered.get(name) for name in rule.params}

@@ -7,7 +7,7 @@ from typing import Iterator
 from sqlglot import exp
 
 from queryreview.model import Hit, Statement
-from queryreview.sql.predicates import columns, conjuncts, is_constant, render, strip_parens
+from queryreview.sql.predicates import columns, conjuncts, is_base_table, is_constant, strip_parens, table_name
 
 
 def check(stmt: Statement) -> Iterator[Hit]:
@@ -111,7 +111,7 @@ def _pinned_by_id(condition: exp.Expression, aliases: dict[str, int]) -> set[int
 def _is_relation(item: exp.Expression, one_row_ctes: set[str]) -> bool:
     """A FROM item that can hold many rows: a table or a multi-row subquery (not a function, VALUES, LATERAL)."""
     if isinstance(item, exp.Table):
-        if not isinstance(item.this, exp.Identifier):
+        if not is_base_table(item):
             return False  # generate_series(…), unnest(…) and other set-returning functions
         return not (not item.db and item.name in one_row_ctes)
     if isinstance(item, exp.Subquery):
@@ -143,10 +143,7 @@ def _one_row(query: exp.Expression) -> bool:
 
 def _describe(item: exp.Expression) -> str:
     if isinstance(item, exp.Table):
-        bare = item.copy()
-        bare.set("alias", None)
-        alias = item.alias
-        return f"{render(bare)} {alias}" if alias else render(bare)
+        return f"{table_name(item)} {item.alias}" if item.alias else table_name(item)
     return f"subquery {item.alias}" if item.alias else "a subquery"
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Iterator
 
 from sqlglot import exp
 
 from queryreview.model import Fix, Hit, Statement
-from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import render, strip_parens
+from queryreview.sql.positions import excerpt, node_span
+from queryreview.sql.predicates import outer_parent, render, strip_parens
+from queryreview.sql.rewrite import counterpart
 
 # Where ``col = NULL`` is an assignment, not a comparison.
 # (UPDATE/MERGE … SET, ON CONFLICT DO UPDATE SET, SET var, ALTER … SET (opt = …), f(a => NULL))
@@ -21,9 +22,7 @@ _NULL_BEFORE = re.compile(r"null\s*(?:=|<>|!=)\s*$", re.IGNORECASE)
 
 def check(stmt: Statement) -> Iterator[Hit]:
     for null in stmt.nodes(exp.Null):  # NULL literals are rare: start from them, not from every `=`
-        comparison = null.parent
-        while isinstance(comparison, exp.Paren):
-            comparison = comparison.parent
+        comparison = outer_parent(null)
         if not isinstance(comparison, (exp.EQ, exp.NEQ)):
             continue
         operand = _non_null_operand(comparison)
@@ -32,7 +31,7 @@ def check(stmt: Statement) -> Iterator[Hit]:
         negated = isinstance(comparison, exp.NEQ)
         wanted = "IS NOT NULL" if negated else "IS NULL"
         span = _span(stmt.text, comparison, operand)
-        quoted = " ".join(stmt.text[span[0] : span[1]].split()) if span else render(comparison)
+        quoted = excerpt(stmt.text, span, comparison)
         yield Hit(
             message=(
                 f"`{quoted}` is never true: any comparison with NULL yields NULL, "
@@ -101,23 +100,11 @@ def _paren_depth(node: exp.Expression) -> int:
 
 def _rewrite(stmt: Statement, comparison: exp.Expression, operand: exp.Expression, negated: bool) -> str:
     root = stmt.ast.copy()
-    target = _counterpart(comparison, root)
-    test = exp.Is(this=_counterpart(operand, root).copy(), expression=exp.Null())
+    target = counterpart(comparison, root)
+    test = exp.Is(this=counterpart(operand, root).copy(), expression=exp.Null())
     if negated:
         test.set("negate", True)
     if target is root:
         return render(test)
     target.replace(test)
     return render(root)
-
-
-def _counterpart(node: Any, root_copy: exp.Expression) -> Any:
-    """The node at the same place in a copy of the statement's tree."""
-    path = []
-    while node.parent is not None:
-        path.append((node.arg_key, node.index))
-        node = node.parent
-    for key, index in reversed(path):
-        value = root_copy.args[key]
-        root_copy = value if index is None else value[index]
-    return root_copy

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Iterator
 
 from sqlglot import exp
 
 from queryreview.model import Fix, Hit, Statement
-from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import conjuncts, is_constant, render, strip_parens
+from queryreview.sql.positions import excerpt, node_span, subquery_span
+from queryreview.sql.predicates import aggregates_rows, conjuncts, is_constant, render, sources, strip_parens, unalias
+from queryreview.sql.rewrite import counterpart
 
-# Text between a subquery's "(" and its first positioned token (keywords carry no position).
-_SUBQUERY_OPEN = re.compile(r"\(\s*(?:select\s+(?:all\s+|distinct\s+)?|with\s+(?:recursive\s+)?)$", re.IGNORECASE)
 _NOT_SCALAR = (exp.Exists, exp.In, exp.Any, exp.All)
 _QUOTE_LIMIT = 100
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*", re.IGNORECASE)
@@ -32,10 +31,10 @@ def check(stmt: Statement) -> Iterator[Hit]:
             correlated = _correlation(subquery, outer)
             if correlated is None:
                 continue
-            span = _span(stmt.text, subquery)
+            span = subquery_span(stmt.text, node_span(subquery))
             yield Hit(
                 message=(
-                    f"`{_quote(stmt.text, span, subquery)}` in the SELECT list refers to "
+                    f"`{excerpt(stmt.text, span, subquery, _QUOTE_LIMIT)}` in the SELECT list refers to "
                     f"`{render(correlated)}` of the outer query: PostgreSQL runs it as a SubPlan, "
                     "once for every row the outer query returns"
                 ),
@@ -63,15 +62,7 @@ def _select_list_owner(subquery: exp.Subquery) -> exp.Select | None:
 
 def _source_names(select: exp.Select) -> set[str]:
     """Names by which this SELECT's FROM/JOIN items can be referenced (alias, else table name)."""
-    names = set()
-    from_ = select.args.get("from_")
-    sources = [from_.this] if from_ is not None else []
-    sources += [join.this for join in select.args.get("joins") or ()]
-    for source in sources:
-        name = source.alias_or_name
-        if name:
-            names.add(name.lower())
-    return names
+    return {name.lower() for name in sources(select) if name}
 
 
 def _inner_names(subquery: exp.Subquery) -> set[str]:
@@ -136,7 +127,7 @@ def _fix(stmt: Statement, select: exp.Select, subquery: exp.Subquery, outer: set
         return None
     if any(inner.args.get(key) is not None for key in ("group", "having", "order", "limit", "offset", "distinct", "with_")):
         return None
-    if any(select.args.get(key) is not None for key in ("group", "having")) or _has_aggregate(select):
+    if any(select.args.get(key) is not None for key in ("group", "having")) or aggregates_rows(select):
         return None  # the outer query aggregates: the joined column would have to be grouped too
     if any(_is_comma_join(join) for join in select.args.get("joins") or ()):
         return None  # `FROM a, b LEFT JOIN LATERAL …` binds to b only: the lateral could not see a
@@ -146,11 +137,11 @@ def _fix(stmt: Statement, select: exp.Select, subquery: exp.Subquery, outer: set
         return None  # an unqualified reference to that name would become ambiguous
     lateral_name = _fresh_name("sub", outer | qualifiers)
     root = stmt.ast.copy()
-    target_select = _counterpart(select, root)
-    target_subquery = _counterpart(subquery, root)
+    target_select = counterpart(select, root)
+    target_subquery = counterpart(subquery, root)
     body = target_subquery.this  # detached from the copy by the replace below
     target_subquery.replace(exp.column(value_name, table=lateral_name))
-    body.set("expressions", [exp.alias_(_unalias(body.expressions[0]), value_name, copy=False)])
+    body.set("expressions", [exp.alias_(unalias(body.expressions[0]), value_name, copy=False)])
     lateral = exp.Lateral(
         this=exp.Subquery(this=body),
         alias=exp.TableAlias(this=exp.to_identifier(lateral_name)),
@@ -176,18 +167,6 @@ def _value_name(projection: exp.Expression, subquery: exp.Subquery, aggregate: e
     return name if _IDENTIFIER.fullmatch(name) else None
 
 
-def _unalias(node: exp.Expression) -> exp.Expression:
-    return node.this if isinstance(node, exp.Alias) else node
-
-
-def _has_aggregate(select: exp.Select) -> bool:
-    for projection in select.expressions:
-        for node in projection.walk(prune=lambda n: isinstance(n, (exp.Subquery, exp.Window))):
-            if isinstance(node, exp.AggFunc) and not isinstance(node.parent, exp.Window):
-                return True
-    return False
-
-
 def _references(select: exp.Select) -> tuple[set[str], set[str]]:
     """Table qualifiers used anywhere in the select, and names of unqualified columns."""
     qualifiers, bare_names = set(), set()
@@ -209,65 +188,3 @@ def _fresh_name(base: str, taken: set[str]) -> str:
         number += 1
         name = f"{base}{number}"
     return name
-
-
-def _span(text: str, subquery: exp.Subquery) -> tuple[int, int] | None:
-    """The subquery from its ``(`` to the matching ``)``."""
-    span = node_span(subquery)
-    if span is None:
-        return None
-    start, end = span
-    opening = _SUBQUERY_OPEN.search(text, max(0, start - 100), start)
-    if opening is None:
-        return span
-    closing = _closing_paren(text, opening.start())
-    return opening.start(), closing + 1 if closing is not None else end
-
-
-def _quote(text: str, span: tuple[int, int] | None, subquery: exp.Subquery) -> str:
-    quoted = " ".join(text[span[0] : span[1]].split()) if span else render(subquery)
-    if len(quoted) > _QUOTE_LIMIT:
-        quoted = quoted[: _QUOTE_LIMIT - 1].rstrip() + "…"
-    return quoted
-
-
-def _closing_paren(text: str, open_index: int) -> int | None:
-    """Index of the ``)`` matching the ``(`` at open_index, skipping strings and comments."""
-    depth = 0
-    index = open_index
-    length = len(text)
-    while index < length:
-        char = text[index]
-        if char in "'\"":
-            close = text.find(char, index + 1)
-            while close != -1 and text.startswith(char, close + 1):
-                close = text.find(char, close + 2)
-            if close == -1:
-                return None
-            index = close
-        elif text.startswith("--", index):
-            newline = text.find("\n", index)
-            index = length if newline == -1 else newline
-        elif text.startswith("/*", index):
-            close = text.find("*/", index + 2)
-            index = length if close == -1 else close + 1
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return index
-        index += 1
-    return None
-
-
-def _counterpart(node: Any, root_copy: exp.Expression) -> Any:
-    """The node at the same place in a copy of the statement's tree."""
-    path = []
-    while node.parent is not None:
-        path.append((node.arg_key, node.index))
-        node = node.parent
-    for key, index in reversed(path):
-        value = root_copy.args[key]
-        root_copy = value if index is None else value[index]
-    return root_copy

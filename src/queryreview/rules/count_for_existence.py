@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 from sqlglot import exp
 
 from queryreview.model import Fix, Hit, Statement
-from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import conjuncts, render, strip_parens
+from queryreview.sql.positions import excerpt, node_span, subquery_span
+from queryreview.sql.predicates import conjuncts, outer_parent, render, strip_parens, unalias
+from queryreview.sql.rewrite import conjoin, counterpart
 
 # (operator, constant) meaning "at least one" / "none", with count() on the left.
 _EXISTS = {(exp.GT, "0"), (exp.GTE, "1"), (exp.NEQ, "0")}
 _NOT_EXISTS = {(exp.EQ, "0"), (exp.LT, "1"), (exp.LTE, "0")}
 _FLIPPED = {exp.GT: exp.LT, exp.LT: exp.GT, exp.GTE: exp.LTE, exp.LTE: exp.GTE, exp.EQ: exp.EQ, exp.NEQ: exp.NEQ}
-# Text between a subquery's "(" and its first positioned token (keywords carry no position).
-_SUBQUERY_OPEN = re.compile(r"\(\s*(?:select\s+(?:all\s+|distinct\s+)?|with\s+(?:recursive\s+)?)$", re.IGNORECASE)
 _QUOTE_LIMIT = 120
 _COMPARISONS = (exp.GT, exp.GTE, exp.NEQ, exp.EQ, exp.LT, exp.LTE)
 # Clauses that make "the counted rows" more than FROM + WHERE: no mechanical rewrite then.
@@ -43,7 +41,8 @@ def check(stmt: Statement) -> Iterator[Hit]:
         counted, exists = found
         if counted.subquery is None and not _bare_count_is_existence(comparison, counted):
             continue
-        quoted = _quote(stmt.text, comparison)
+        span = _span(stmt.text, comparison)
+        quoted = excerpt(stmt.text, span, comparison, _QUOTE_LIMIT)
         question = "whether one exists" if exists else "whether there are none"
         rewrite = _rewrite(stmt, comparison, counted, exists)
         yield Hit(
@@ -51,7 +50,7 @@ def check(stmt: Statement) -> Iterator[Hit]:
                 f"`{quoted}` counts every matching row just to learn {question}; "
                 "EXISTS stops at the first row"
             ),
-            span=_span(stmt.text, comparison),
+            span=span,
             help=f"Use {'EXISTS' if exists else 'NOT EXISTS'} (SELECT 1 FROM … WHERE …)",
             fix=Fix(
                 f"{'EXISTS' if exists else 'NOT EXISTS'} returns as soon as one row matches "
@@ -74,9 +73,7 @@ def _enclosing_comparison(count: exp.Count) -> exp.Expression | None:
         node = node.parent.parent  # the Subquery around `SELECT count(*) …`
         if not isinstance(node, exp.Subquery):
             return None
-    parent = node.parent
-    while isinstance(parent, exp.Paren):
-        parent = parent.parent
+    parent = outer_parent(node)
     return parent if isinstance(parent, _COMPARISONS) else None
 
 
@@ -110,7 +107,7 @@ def _counted(node: Any) -> _Count | None:
             return None
         if any(select.args.get(key) is not None for key in ("group", "having", "distinct")):
             return None
-        inner = _counted(_unalias(select.expressions[0]))
+        inner = _counted(unalias(select.expressions[0]))
         if inner is None or inner.subquery is not None:
             return None
         return _Count(inner.count, inner.filter, node, select)
@@ -123,10 +120,6 @@ def _counted(node: Any) -> _Count | None:
     if select is None:
         return None
     return _Count(node, count_filter, None, select)
-
-
-def _unalias(node: exp.Expression) -> exp.Expression:
-    return node.this if isinstance(node, exp.Alias) else node
 
 
 def _bare_count_is_existence(comparison: exp.Expression, counted: _Count) -> bool:
@@ -149,13 +142,13 @@ def _rewrite(stmt: Statement, comparison: exp.Expression, counted: _Count, exist
     select = counted.select
     if any(select.args.get(key) is not None for key in _KEEPS_FIX_AWAY):
         return None
-    if counted.subquery is None and (len(select.expressions) != 1 or _unalias(select.expressions[0]) is not comparison):
+    if counted.subquery is None and (len(select.expressions) != 1 or unalias(select.expressions[0]) is not comparison):
         return None  # other select-list items need the aggregate: help only
     condition = _non_null_condition(counted)
     if condition is False:
         return None
     root = stmt.ast.copy()
-    target_select = _counterpart(select, root)
+    target_select = counterpart(select, root)
     probe = target_select  # reused: the subquery is replaced, or the outer select emptied below
     if counted.subquery is None:
         probe = exp.Select()
@@ -167,12 +160,12 @@ def _rewrite(stmt: Statement, comparison: exp.Expression, counted: _Count, exist
     if condition is not None:
         where = probe.args.get("where")
         existing = conjuncts(where.this) if where is not None else []
-        probe.set("where", exp.Where(this=_conjoin(existing + conjuncts(condition))))
+        probe.set("where", exp.Where(this=conjoin(existing + conjuncts(condition))))
     test: exp.Expression = exp.Exists(this=probe)
     if not exists:
         test = exp.Not(this=test)
     if counted.subquery is not None:
-        target = _counterpart(comparison, root)
+        target = counterpart(comparison, root)
         if target is root:
             return render(test)
         target.replace(test)
@@ -203,29 +196,12 @@ def _non_null_condition(counted: _Count) -> exp.Expression | None | bool:
         parts.append(exp.Is(this=argument.copy(), expression=exp.Null(), negate=True))
     if not parts:
         return None
-    return _conjoin([part.copy() for part in parts])
-
-
-def _conjoin(parts: list[exp.Expression]) -> exp.Expression:
-    """``a AND b AND c`` without the extra parentheses sqlglot's and_() adds around ANDs."""
-    wrapped = [exp.Paren(this=p) if isinstance(p, exp.Or) else p for p in parts]
-    result = wrapped[0]
-    for part in wrapped[1:]:
-        result = exp.And(this=result, expression=part)
-    return result
+    return conjoin([part.copy() for part in parts])
 
 
 def _is_non_null_literal(node: exp.Expression) -> bool:
     node = strip_parens(node)
     return isinstance(node, (exp.Literal, exp.Boolean))
-
-
-def _quote(text: str, comparison: exp.Expression) -> str:
-    span = _span(text, comparison)
-    quoted = " ".join(text[span[0] : span[1]].split()) if span else render(comparison)
-    if len(quoted) > _QUOTE_LIMIT:
-        quoted = quoted[: _QUOTE_LIMIT - 1].rstrip() + "…"
-    return quoted
 
 
 def _span(text: str, comparison: exp.Expression) -> tuple[int, int] | None:
@@ -236,60 +212,8 @@ def _span(text: str, comparison: exp.Expression) -> tuple[int, int] | None:
         if span is None:
             continue
         if isinstance(strip_parens(operand), exp.Subquery):
-            span = _parenthesized(text, span)
+            span = subquery_span(text, span)
         parts.append(span)
     if not parts:
         return None
     return min(s for s, _ in parts), max(e for _, e in parts)
-
-
-def _parenthesized(text: str, span: tuple[int, int]) -> tuple[int, int]:
-    """Extend a subquery's token span to its ``(`` and matching ``)``."""
-    start, end = span
-    opening = _SUBQUERY_OPEN.search(text, max(0, start - 100), start)
-    if opening is None:
-        return span
-    closing = _closing_paren(text, opening.start())
-    return opening.start(), closing + 1 if closing is not None else end
-
-
-def _closing_paren(text: str, open_index: int) -> int | None:
-    """Index of the ``)`` matching the ``(`` at open_index, skipping strings and comments."""
-    depth = 0
-    index = open_index
-    length = len(text)
-    while index < length:
-        char = text[index]
-        if char in "'\"":
-            close = text.find(char, index + 1)
-            while close != -1 and text.startswith(char, close + 1):
-                close = text.find(char, close + 2)
-            if close == -1:
-                return None
-            index = close
-        elif text.startswith("--", index):
-            newline = text.find("\n", index)
-            index = length if newline == -1 else newline
-        elif text.startswith("/*", index):
-            close = text.find("*/", index + 2)
-            index = length if close == -1 else close + 1
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return index
-        index += 1
-    return None
-
-
-def _counterpart(node: Any, root_copy: exp.Expression) -> Any:
-    """The node at the same place in a copy of the statement's tree."""
-    path = []
-    while node.parent is not None:
-        path.append((node.arg_key, node.index))
-        node = node.parent
-    for key, index in reversed(path):
-        value = root_copy.args[key]
-        root_copy = value if index is None else value[index]
-    return root_copy

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Iterator
 
 from sqlglot import exp
 
 from queryreview.model import Fix, Hit, Statement
-from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import columns, conjuncts, render
+from queryreview.sql.positions import keyword_span, node_span
+from queryreview.sql.predicates import columns, conjuncts, render, unalias
+from queryreview.sql.rewrite import conjoin, counterpart
 
 _DISTINCT = re.compile(r"\bdistinct\b", re.IGNORECASE)
-_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _OPAQUE = (exp.AggFunc, exp.Window, exp.Subquery, exp.Select)
 
 
@@ -35,7 +35,7 @@ def check(stmt: Statement) -> Iterator[Hit]:
                 f"SELECT DISTINCT returns only columns of `{kept}` but joins {others}: the join "
                 "multiplies rows and DISTINCT then sorts or hashes all of them to remove the copies"
             ),
-            span=_keyword_span(stmt.text, select),
+            span=_distinct_span(stmt.text, select),
             help="Keep only the selected table in FROM and test the others with EXISTS (a semi-join)",
             fix=_fix(stmt, select, kept),
         )
@@ -55,7 +55,7 @@ def _selected_source(select: exp.Select) -> str | None:
     """The one FROM item every select-list expression takes its columns from, if there is one."""
     qualifiers = set()
     for projection in select.expressions:
-        target = projection.this if isinstance(projection, exp.Alias) else projection
+        target = unalias(projection)
         if isinstance(target, exp.Star):
             return None  # SELECT DISTINCT * takes every table's columns
         if isinstance(target, exp.Column) and isinstance(target.this, exp.Star):
@@ -86,7 +86,7 @@ def _fix(stmt: Statement, select: exp.Select, kept: str) -> Fix | None:
     if order is not None and _qualifiers(order) - {kept}:
         return None
     root = stmt.ast.copy()
-    target = _counterpart(select, root)
+    target = counterpart(select, root)
     target_joins = target.args["joins"]
     all_sources = [target.args["from_"].this, *(join.this for join in target_joins)]
     ons = [join.args.get("on") for join in target_joins]
@@ -113,12 +113,12 @@ def _fix(stmt: Statement, select: exp.Select, kept: str) -> Fix | None:
     for index in other_indexes[1:]:
         probe.append("joins", target_joins[index - 1].copy())
     if inner_conditions:
-        probe.set("where", exp.Where(this=_conjoin([p.copy() for p in inner_conditions])))
+        probe.set("where", exp.Where(this=conjoin([p.copy() for p in inner_conditions])))
     keeps_distinct = not _selects_whole_rows(target, kept)
     target.set("from_", exp.From(this=all_sources[kept_index].copy()))
     target.set("joins", None)
     conditions = [exp.Exists(this=probe), *(p.copy() for p in outer_conditions)]
-    target.set("where", exp.Where(this=_conjoin(conditions)))
+    target.set("where", exp.Where(this=conjoin(conditions)))
     if not keeps_distinct:
         target.set("distinct", None)
     description = (
@@ -145,41 +145,15 @@ def _qualifiers(node: exp.Expression) -> set[str]:
 def _selects_whole_rows(select: exp.Select, kept: str) -> bool:
     """``a.*`` or ``a.id`` in the select list: each row of ``a`` is distinct already."""
     for projection in select.expressions:
-        target = projection.this if isinstance(projection, exp.Alias) else projection
+        target = unalias(projection)
         if isinstance(target, exp.Column) and (isinstance(target.this, exp.Star) or target.name.lower() == "id"):
             return True
     return False
 
 
-def _conjoin(parts: list[exp.Expression]) -> exp.Expression:
-    """``a AND b AND c``; OR-ed parts are parenthesized."""
-    wrapped = [exp.Paren(this=p) if isinstance(p, exp.Or) else p for p in parts]
-    result = wrapped[0]
-    for part in wrapped[1:]:
-        result = exp.And(this=result, expression=part)
-    return result
-
-
-def _keyword_span(text: str, select: exp.Select) -> tuple[int, int] | None:
+def _distinct_span(text: str, select: exp.Select) -> tuple[int, int] | None:
     """The DISTINCT keyword, just before the first select-list item."""
     first = node_span(select.expressions[0]) if select.expressions else None
     if first is None:
         return node_span(select)
-    window_start = max(0, first[0] - 100)
-    window = _COMMENT.sub(lambda m: " " * len(m.group()), text[window_start : first[0]])
-    matches = list(_DISTINCT.finditer(window))
-    if not matches:
-        return first
-    return window_start + matches[-1].start(), window_start + matches[-1].end()
-
-
-def _counterpart(node: Any, root_copy: exp.Expression) -> Any:
-    """The node at the same place in a copy of the statement's tree."""
-    path = []
-    while node.parent is not None:
-        path.append((node.arg_key, node.index))
-        node = node.parent
-    for key, index in reversed(path):
-        value = root_copy.args[key]
-        root_copy = value if index is None else value[index]
-    return root_copy
+    return keyword_span(text, _DISTINCT, max(0, first[0] - 100), first[0], last=True) or first

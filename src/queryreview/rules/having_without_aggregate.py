@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
 from sqlglot import exp
 
 from queryreview.model import Fix, Hit, Statement
-from queryreview.sql.predicates import columns, conjuncts, render, strip_parens
+from queryreview.sql.predicates import columns, conjuncts, render, strip_parens, unalias
+from queryreview.sql.rewrite import counterpart
 
 # Anything that may be (or hide) an aggregate, or whose meaning could change when moved:
 # user-defined functions (possibly aggregates), subqueries, windows, volatile calls.
@@ -61,7 +62,7 @@ def _grouped_columns(select: exp.Select) -> list[tuple[str, str]]:
         if isinstance(item, exp.Literal) and not item.is_string and item.name.isdigit():
             position = int(item.name) - 1
             item = projections[position] if 0 <= position < len(projections) else None
-            item = item.this if isinstance(item, exp.Alias) else item
+            item = unalias(item)
         elif isinstance(item, exp.Column) and not item.table and item.name.lower() in aliases:
             item = aliases[item.name.lower()]
         if isinstance(item, exp.Column) and not isinstance(item.this, exp.Star):
@@ -99,24 +100,12 @@ def _is_movable(part: exp.Expression, grouped: list[tuple[str, str]], aliases: s
 
 def _rewrite(stmt: Statement, select: exp.Select, having: exp.Having, movable: list[exp.Expression]) -> str:
     root = stmt.ast.copy()
-    target = _counterpart(select, root)
+    target = counterpart(select, root)
     moved_ids = {id(part) for part in movable}
-    kept = [_counterpart(p, root) for p in conjuncts(having.this) if id(p) not in moved_ids]
-    moved = [_counterpart(p, root) for p in movable]
+    kept = [counterpart(p, root) for p in conjuncts(having.this) if id(p) not in moved_ids]
+    moved = [counterpart(p, root) for p in movable]
     where = target.args.get("where")
     existing = [where.this] if where is not None else []
     target.set("where", exp.Where(this=exp.and_(*existing, *moved, copy=True)))
     target.set("having", exp.Having(this=exp.and_(*kept, copy=True)) if kept else None)
     return render(root)
-
-
-def _counterpart(node: Any, root_copy: exp.Expression) -> Any:
-    """The node at the same place in a copy of the statement's tree."""
-    path = []
-    while node.parent is not None:
-        path.append((node.arg_key, node.index))
-        node = node.parent
-    for key, index in reversed(path):
-        value = root_copy.args[key]
-        root_copy = value if index is None else value[index]
-    return root_copy

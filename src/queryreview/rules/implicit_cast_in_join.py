@@ -5,22 +5,21 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from sqlglot import exp
+from sqlglot.tokens import TokenType
 
 from queryreview.model import Hit, Statement
 from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import columns, conjuncts, render, strip_parens
+from queryreview.sql.predicates import conjuncts, render, strip_parens, wrapped_join_key
+from queryreview.sql.tokens import tokens as statement_tokens
 
-# Equalities only: range joins on expressions are common on purpose (date buckets) and rarely indexable anyway.
-_COMPARISONS = (exp.EQ, exp.NullSafeEQ)
-# Functions that do not hide a column from an index: aggregates and windows cannot appear here,
-# ANY/ALL and subquery predicates compare against sets.
-_NOT_WRAPPERS = (exp.AggFunc, exp.Window, exp.SubqueryPredicate)
+# Only equalities are checked (wrapped_join_key): range joins on expressions are common on
+# purpose (date buckets) and rarely indexable anyway.
 
 
 def check(stmt: Statement) -> Iterator[Hit]:
     for query in stmt.nodes(exp.Select, exp.Update, exp.Delete):
         parts = list(_join_conditions(query))
-        found = [(part, mismatch) for part in parts if (mismatch := _mismatch(part)) is not None]
+        found = [(part, mismatch) for part in parts if (mismatch := wrapped_join_key(part)) is not None]
         if not found:
             continue
         linked = _linked_pairs(parts)
@@ -34,7 +33,7 @@ def check(stmt: Statement) -> Iterator[Hit]:
                     "computes it for every row and falls back to a hash join or nested loop over the whole table"
                 ),
                 node=wrapped,
-                span=_operand_span(stmt.text, bare, wrapped),
+                span=_operand_span(stmt, bare, wrapped),
             )
 
 
@@ -59,43 +58,12 @@ def _join_conditions(query: exp.Expression) -> Iterator[exp.Expression]:
         yield from conjuncts(where.this)
 
 
-def _mismatch(part: Any) -> tuple[exp.Column, exp.Expression, exp.Column] | None:
-    """(bare column, cast/function side, the column it wraps) when the two sides differ in shape."""
-    part = strip_parens(part)
-    if not isinstance(part, _COMPARISONS):
-        return None
-    left, right = strip_parens(part.this), strip_parens(part.expression)
-    for bare, wrapped in ((left, right), (right, left)):
-        if not isinstance(bare, exp.Column) or not bare.table:
-            continue
-        inner = _wrapped_column(wrapped)
-        if inner is not None and inner.table and inner.table != bare.table:
-            return bare, wrapped, inner
-    return None
-
-
-def _wrapped_column(node: Any) -> exp.Column | None:
-    """The column of another table under a cast or function: ``b.ref::int``, ``upper(b.code)``."""
-    if not isinstance(node, exp.Func) or isinstance(node, _NOT_WRAPPERS) or node.find(exp.Select):
-        return None
-    found = columns(node)
-    if not found or len({column.table for column in found}) != 1:
-        return None
-    return found[0]
-
-
-def _operand_span(text: str, bare: exp.Column, wrapped: exp.Expression) -> tuple[int, int] | None:
+def _operand_span(stmt: Statement, bare: exp.Column, wrapped: exp.Expression) -> tuple[int, int] | None:
     """The wrapped side as written, ``(e.payload->>'id')::int`` included: sqlglot positions only its column."""
     bare_span, wrapped_span = node_span(bare), node_span(wrapped)
     if bare_span is None or wrapped_span is None:
         return None
-    from sqlglot.dialects.postgres import Postgres
-    from sqlglot.tokens import TokenType
-
-    try:
-        tokens = Postgres().tokenize(text)
-    except Exception:  # a text sqlglot parsed always tokenizes; stay safe all the same
-        return None
+    tokens = statement_tokens(stmt)
     equals = [i for i, t in enumerate(tokens) if t.token_type == TokenType.EQ]
     if wrapped_span[0] > bare_span[0]:  # bare = wrapped: the operand starts right after `=`
         after = [i for i in equals if tokens[i].start >= bare_span[1]]

@@ -9,7 +9,8 @@ from sqlglot import exp
 
 from queryreview.model import Fix, Hit, Statement
 from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import is_constant, render
+from queryreview.sql.predicates import is_constant, parameter_number, render
+from queryreview.sql.rewrite import counterpart
 
 _CLOSING_PAREN = re.compile(r"\s*\)")
 _SHOWN_ITEMS = 3
@@ -48,18 +49,14 @@ def _next_parameter(stmt: Statement) -> int:
     """One past the highest ``$n``; 0 when the statement uses another placeholder style."""
     if next(stmt.nodes(exp.Placeholder), None) is not None:
         return 0
-    highest = 0
-    for parameter in stmt.nodes(exp.Parameter):
-        number = parameter.this.name if isinstance(parameter.this, exp.Literal) else ""
-        if number.isdigit():
-            highest = max(highest, int(number))
-    return highest + 1
+    numbers = [parameter_number(parameter) for parameter in stmt.nodes(exp.Parameter)]
+    return max((number for number in numbers if number is not None), default=0) + 1
 
 
 def _fix(stmt: Statement, in_: exp.In, negated: bool, next_parameter: int, count: int) -> Fix:
     root = stmt.ast.copy()
-    target = _counterpart(in_.parent if negated else in_, root)
-    column = _counterpart(in_.this, root).copy()
+    target = counterpart(in_.parent if negated else in_, root)
+    column = counterpart(in_.this, root).copy()
     renumber, number = _renumbering(stmt, in_, next_parameter)
     array = exp.Paren(this=exp.Parameter(this=exp.Literal.number(number)))
     if negated:
@@ -73,7 +70,7 @@ def _fix(stmt: Statement, in_: exp.In, negated: bool, next_parameter: int, count
     else:
         target.replace(replacement)
         for parameter in root.find_all(exp.Parameter):
-            old = _number(parameter)
+            old = parameter_number(parameter)
             if old in renumber:
                 parameter.set("this", exp.Literal.number(renumber[old]))
     description = (
@@ -87,11 +84,6 @@ def _fix(stmt: Statement, in_: exp.In, negated: bool, next_parameter: int, count
     return Fix(description, render(root))
 
 
-def _number(parameter: exp.Parameter) -> int | None:
-    number = parameter.this.name if isinstance(parameter.this, exp.Literal) else ""
-    return int(number) if number.isdigit() else None
-
-
 def _renumbering(stmt: Statement, in_: exp.In, next_parameter: int) -> tuple[dict[int, int], int]:
     """New numbers for the remaining ``$n`` and the array's own number.
 
@@ -99,8 +91,8 @@ def _renumbering(stmt: Statement, in_: exp.In, next_parameter: int) -> tuple[dic
     fail with "could not determine data type of parameter". The array takes the place of
     the first of them and later parameters shift down. Without any, the array is appended.
     """
-    listed = {_number(item) for item in in_.expressions if isinstance(item, exp.Parameter)} - {None}
-    elsewhere = {_number(p) for p in stmt.nodes(exp.Parameter) if not _inside(p, in_)}
+    listed = {parameter_number(item) for item in in_.expressions if isinstance(item, exp.Parameter)} - {None}
+    elsewhere = {parameter_number(p) for p in stmt.nodes(exp.Parameter) if not _inside(p, in_)}
     gone = listed - elsewhere
     if not gone:
         return {}, next_parameter
@@ -128,15 +120,3 @@ def _span(text: str, in_: exp.In) -> tuple[int, int] | None:
     start, end = span
     match = _CLOSING_PAREN.match(text, end)
     return start, match.end() if match else end
-
-
-def _counterpart(node: Any, root_copy: exp.Expression) -> Any:
-    """The node at the same place in a copy of the statement's tree."""
-    path = []
-    while node.parent is not None:
-        path.append((node.arg_key, node.index))
-        node = node.parent
-    for key, index in reversed(path):
-        value = root_copy.args[key]
-        root_copy = value if index is None else value[index]
-    return root_copy

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
 from sqlglot import exp
 
 from queryreview.model import Hit, Statement
-from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import columns, render, strip_parens
+from queryreview.sql.positions import widened_span
+from queryreview.sql.predicates import (
+    columns,
+    filter_owner,
+    is_base_table,
+    outer_parent,
+    render,
+    sources,
+    strip_parens,
+    table_name,
+)
+from queryreview.sql.rewrite import unqualified
 
 _WILDCARDS = ("%", "_")
 _CONNECTIVES = (exp.And, exp.Or, exp.Paren, exp.Escape)
-_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
-# Tokens sqlglot keeps no position for, so a node's span can start after them.
-_OPENER = re.compile(r"(?:\b(?:cast|extract)\s*\(\s*(?:\w+\s+from\s+)?|\(\s*)$", re.IGNORECASE)
 
 
 def check(stmt: Statement) -> Iterator[Hit]:
     for like in (*stmt.nodes(exp.Like), *stmt.nodes(exp.ILike)):
-        if like.args.get("negate") or _negated(like):
+        if like.args.get("negate") or isinstance(outer_parent(like, (exp.Paren, exp.Escape)), exp.Not):
             continue  # NOT LIKE belongs to negated-predicate-scan
-        if not _filters_rows(like):
+        if filter_owner(like, _CONNECTIVES) is None:
             continue  # a LIKE computed in a SELECT list or a partial-index predicate: no scan to speed up
         subject = like.this
         if subject is None or not columns(subject):
@@ -39,30 +45,13 @@ def check(stmt: Statement) -> Iterator[Hit]:
                 f"index on {render(subject)} cannot narrow the search and every row is read and matched"
             ),
             node=like,
-            span=_span(stmt.text, like),
+            span=widened_span(stmt.text, like),
             help=(
                 f"Add a trigram index (CREATE EXTENSION IF NOT EXISTS pg_trgm; "
                 f"{_trigram_index(like, subject)}), which serves {operator} '%…%' with 3+ literal "
                 "characters; or anchor the pattern ('abc%'), or use full-text search for words"
             ),
         )
-
-
-def _negated(like: exp.Expression) -> bool:
-    parent = like.parent
-    while isinstance(parent, (exp.Paren, exp.Escape)):
-        parent = parent.parent
-    return isinstance(parent, exp.Not)
-
-
-def _filters_rows(node: exp.Expression) -> bool:
-    """True when the LIKE is part of a WHERE or JOIN ... ON condition of a query."""
-    child, parent = node, node.parent
-    while isinstance(parent, _CONNECTIVES):
-        child, parent = parent, parent.parent
-    if isinstance(parent, exp.Where):
-        return isinstance(parent.parent, (exp.Select, exp.Update, exp.Delete))
-    return isinstance(parent, exp.Join) and child.arg_key == "on"
 
 
 def _leading_text(pattern: exp.Expression | None) -> str | None:
@@ -80,9 +69,7 @@ def _leading_text(pattern: exp.Expression | None) -> str | None:
 
 
 def _trigram_index(like: exp.Expression, subject: exp.Expression) -> str:
-    indexed = subject.copy()
-    for column in indexed.find_all(exp.Column):
-        column.set("table", None)  # index expressions name bare columns
+    indexed = unqualified(subject)
     return f"CREATE INDEX ON {_table_name(like, subject)} USING gin ({render(indexed)} gin_trgm_ops)"
 
 
@@ -93,72 +80,19 @@ def _table_name(like: exp.Expression, subject: exp.Expression) -> str:
         query = query.parent
     if query is None:
         return "<table>"
-    sources = _sources(query)
+    names = _table_names(query)
     qualifiers = {column.table for column in columns(subject)}
     if len(qualifiers) != 1:
         return "<table>"
     qualifier = qualifiers.pop()
     if qualifier:
-        table = sources.get(qualifier)
+        table = names.get(qualifier)
     else:
-        tables = [t for t in sources.values() if t is not None]
-        table = tables[0] if len(sources) == 1 and tables else None
+        tables = [t for t in names.values() if t is not None]
+        table = tables[0] if len(names) == 1 and tables else None
     return table or "<table>"
 
 
-def _sources(query: exp.Expression) -> dict[str, str | None]:
+def _table_names(query: exp.Expression) -> dict[str, str | None]:
     """alias -> table name for base tables in this query's FROM (None for derived sources)."""
-    items: list[exp.Expression] = []
-    if isinstance(query, (exp.Update, exp.Delete)):
-        items.append(query.this)
-        items.extend(query.args.get("using") or ())
-    from_ = query.args.get("from_")
-    if from_ is not None:
-        items.append(from_.this)
-    items.extend(join.this for join in query.args.get("joins") or ())
-    sources: dict[str, str | None] = {}
-    for item in items:
-        if item is None:
-            continue
-        name = item.alias_or_name
-        if isinstance(item, exp.Table) and isinstance(item.this, exp.Identifier):
-            table = item.copy()
-            table.set("alias", None)
-            sources[name] = render(table)
-        else:
-            sources[name] = None
-    return sources
-
-
-def _span(text: str, node: exp.Expression) -> tuple[int, int] | None:
-    """node_span widened over the tokens sqlglot gives no position: `$`, `(`, `)`, `CAST(`, `EXTRACT(x FROM`."""
-    span = node_span(node)
-    if span is None:
-        return None
-    start, end = span
-    if start > 0 and text[start - 1] == "$":
-        start -= 1
-    inside = _QUOTED.sub("", text[start:end])
-    opened = inside.count("(") - inside.count(")")
-    while opened < 0 and (opener := _OPENER.search(text, 0, start)) is not None:
-        start, opened = opener.start(), opened + 1
-    if opened > 0:
-        end = _matching_close(text, end, opened)
-    return start, end
-
-
-def _matching_close(text: str, end: int, depth: int) -> int:
-    """Offset just past the parenthesis that closes ``depth`` open ones, scanning from ``end``."""
-    index = end
-    while index < len(text) and depth > 0:
-        char = text[index]
-        if char == "'":
-            index = text.find("'", index + 1)
-            if index == -1:
-                return end
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        index += 1
-    return index if depth == 0 else end
+    return {name: table_name(item) if is_base_table(item) else None for name, item in sources(query).items()}

@@ -8,11 +8,10 @@ from typing import Iterator
 from sqlglot import exp
 
 from queryreview.model import Hit, Statement
-from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import render, strip_parens
+from queryreview.sql.positions import keyword_span, node_span
+from queryreview.sql.predicates import aggregates_rows, feeds_exists, render, strip_parens
 
 _KEYWORD = re.compile(r"\b(?:limit|fetch)\b", re.IGNORECASE)
-_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
 def check(stmt: Statement) -> Iterator[Hit]:
@@ -33,7 +32,7 @@ def check(stmt: Statement) -> Iterator[Hit]:
                 "the result changes with the plan, parallel workers and synchronized scans, "
                 "and pages can overlap or skip rows"
             ),
-            span=_keyword_span(stmt.text, query, limit),
+            span=_limit_span(stmt.text, query, limit),
             help="Add an ORDER BY that ends in a unique key (e.g. `ORDER BY created_at, id`)",
         )
 
@@ -53,7 +52,7 @@ def _row_count(limit: exp.Expression) -> object:
 
 
 def _exempt(query: exp.Expression) -> bool:
-    if _feeds_exists(query):
+    if feeds_exists(query):
         return True  # EXISTS (SELECT … LIMIT 1): any row answers the question
     if query.args.get("locks"):
         return True  # queue claim: `… LIMIT 10 FOR UPDATE SKIP LOCKED` wants any free rows
@@ -62,22 +61,9 @@ def _exempt(query: exp.Expression) -> bool:
     return False
 
 
-def _feeds_exists(query: exp.Expression) -> bool:
-    parent = query.parent
-    while isinstance(parent, (exp.Subquery, exp.Paren)):
-        parent = parent.parent
-    return isinstance(parent, exp.Exists)
-
-
 def _single_row_aggregate(select: exp.Select) -> bool:
     """``SELECT count(*) … LIMIT 10`` without GROUP BY returns one row whatever the order."""
-    if select.args.get("group") is not None:
-        return False
-    for projection in select.expressions:
-        for node in projection.walk(prune=lambda n: isinstance(n, (exp.Subquery, exp.Window))):
-            if isinstance(node, exp.AggFunc) and not isinstance(node.parent, exp.Window):
-                return True
-    return False
+    return select.args.get("group") is None and aggregates_rows(select)
 
 
 def _reads_ordered_subquery(select: exp.Select) -> bool:
@@ -91,21 +77,14 @@ def _reads_ordered_subquery(select: exp.Select) -> bool:
     return source.this.args.get("order") is not None
 
 
-def _keyword_span(text: str, query: exp.Expression, limit: exp.Expression) -> tuple[int, int] | None:
+def _limit_span(text: str, query: exp.Expression, limit: exp.Expression) -> tuple[int, int] | None:
     """The LIMIT / FETCH keyword, found in the text before the row count (or after the query body)."""
     count_span = node_span(limit)
     if count_span is not None:
-        window_start = max(0, count_span[0] - 200)
-        window = _COMMENT.sub(lambda m: " " * len(m.group()), text[window_start : count_span[0]])
-        matches = list(_KEYWORD.finditer(window))
-        if matches:
-            return window_start + matches[-1].start(), count_span[1]
+        keyword = keyword_span(text, _KEYWORD, max(0, count_span[0] - 200), count_span[0], last=True)
+        if keyword is not None:
+            return keyword[0], count_span[1]
     body = node_span(query)
     if body is None:
         return None
-    search_from = body[1]
-    window = _COMMENT.sub(lambda m: " " * len(m.group()), text[search_from:])
-    match = _KEYWORD.search(window)
-    if match is None:
-        return body
-    return search_from + match.start(), search_from + match.end()
+    return keyword_span(text, _KEYWORD, body[1], len(text)) or body

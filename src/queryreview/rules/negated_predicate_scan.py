@@ -7,8 +7,8 @@ from typing import Any, Iterator
 from sqlglot import exp
 
 from queryreview.model import Hit, Statement
-from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import columns, conjuncts, disjuncts, render, strip_parens
+from queryreview.sql.positions import widened_span
+from queryreview.sql.predicates import columns, conjuncts, disjuncts, from_items, is_base_table, render, strip_parens
 
 _NEG, _POS, _NEUTRAL = "negation", "positive", "neutral"
 
@@ -51,7 +51,7 @@ def check(stmt: Statement) -> Iterator[Hit]:
                 "\"everything except\", so PostgreSQL reads the whole table and filters every row"
             ),
             node=first,
-            span=_span(stmt.text, first),
+            span=widened_span(stmt.text, first),  # with the NOT keyword and parentheses sqlglot gives no position
             help=(
                 f"Filter on the positive set instead (e.g. `IN (...)` of the wanted values), or add a partial "
                 f"index `WHERE {_describe(first)}` when the rows it keeps are few"
@@ -71,19 +71,11 @@ def _has_negation(stmt: Statement) -> bool:
 
 def _sources(query: exp.Expression, cte_names: set[str]) -> tuple[dict[str, str], set[str]]:
     """Base tables of this query by alias -> table name, and the aliases of derived sources (CTEs, subqueries)."""
-    items: list[Any] = []
-    if isinstance(query, (exp.Update, exp.Delete)):
-        items.append(query.this)
-        items.extend(query.args.get("using") or ())
-    from_ = query.args.get("from_") or query.args.get("from")
-    if from_ is not None:
-        items.append(from_.this)
-    items.extend(join.this for join in query.args.get("joins") or ())
     local: dict[str, str] = {}
     derived: set[str] = set()
-    for item in items:
-        alias = item.alias_or_name if isinstance(item, exp.Expression) else ""
-        if isinstance(item, exp.Table) and isinstance(item.this, exp.Identifier) and item.name not in cte_names:
+    for item in from_items(query):
+        alias = item.alias_or_name
+        if is_base_table(item) and item.name not in cte_names:
             local[alias] = item.name
         elif alias:
             derived.add(alias)
@@ -185,26 +177,3 @@ def _describe(negation: exp.Expression) -> str:
         items = ", ".join(render(item) for item in inner.this.expressions)
         return f"{render(inner.this.this)} NOT IN ({items})"
     return render(negation)
-
-
-def _span(text: str, negation: exp.Expression) -> tuple[int, int] | None:
-    """The negation's text, with the leading ``NOT (`` and the closing parentheses its tokens leave out."""
-    span = node_span(negation)
-    if span is None:
-        return None
-    start, end = span
-    if isinstance(strip_parens(negation), exp.Not):
-        before = start
-        while before > 0 and (text[before - 1].isspace() or text[before - 1] == "("):
-            before -= 1
-        if text[max(0, before - 3):before].lower() == "not":
-            start = before - 3
-    balance = text[start:end].count("(") - text[start:end].count(")")
-    while balance > 0:
-        after = end
-        while after < len(text) and text[after].isspace():
-            after += 1
-        if after >= len(text) or text[after] != ")":
-            break
-        end, balance = after + 1, balance - 1
-    return start, end

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from sqlglot import exp
+from sqlglot.tokens import TokenType
 
 from queryreview.model import Hit, Statement
 from queryreview.sql.positions import node_span
+from queryreview.sql.tokens import tokens
 
 DEFAULT_MAX_DEPTH = 3
 
@@ -30,7 +32,7 @@ def check(stmt: Statement, settings: dict[str, Any]) -> Iterator[Hit]:
             "is planned on its own, often as a per-row SubPlan, and the query is hard to read and tune"
         ),
         node=marker,
-        span=_parenthesised(stmt.text, select),
+        span=_parenthesised(stmt, select),
     )
 
 
@@ -58,31 +60,25 @@ def _opens_level(node: exp.Expression, child: exp.Expression) -> bool:
     return isinstance(node, holders) and isinstance(child, (exp.Select, exp.SetOperation))
 
 
-def _parenthesised(text: str, select: exp.Select) -> tuple[int, int] | None:
+def _parenthesised(stmt: Statement, select: exp.Select) -> tuple[int, int] | None:
     """From the ``(`` that opens the subquery to the ``)`` that closes it."""
     span = node_span(select)
     if span is None:
         return None
-    from sqlglot.dialects.postgres import Postgres
-    from sqlglot.tokens import TokenType
-
-    try:
-        tokens = Postgres().tokenize(text)
-    except Exception:  # a text sqlglot parsed always tokenizes; stay safe all the same
-        return None
-    keyword = max((i for i, t in enumerate(tokens) if t.token_type == TokenType.SELECT and t.start <= span[0]),
+    found = tokens(stmt)
+    keyword = max((i for i, t in enumerate(found) if t.token_type == TokenType.SELECT and t.start <= span[0]),
                   default=None)
     if keyword is None:
         return None
     opener = keyword - 1
-    if opener < 0 or tokens[opener].token_type != TokenType.L_PAREN:
-        return tokens[keyword].start, span[1]
+    if opener < 0 or found[opener].token_type != TokenType.L_PAREN:
+        return found[keyword].start, span[1]
     depth = 0
-    for token in tokens[opener:]:
+    for token in found[opener:]:
         if token.token_type == TokenType.L_PAREN:
             depth += 1
         elif token.token_type == TokenType.R_PAREN:
             depth -= 1
             if depth == 0:
-                return tokens[opener].start, token.end + 1
-    return tokens[opener].start, span[1]
+                return found[opener].start, token.end + 1
+    return found[opener].start, span[1]

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
 from sqlglot import exp
 
 from queryreview.model import Fix, Hit, Statement
-from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import columns, is_parameter, render, strip_parens
+from queryreview.sql.positions import widened_span
+from queryreview.sql.predicates import (
+    columns,
+    filter_owner,
+    is_base_table,
+    is_parameter,
+    render,
+    sources,
+    strip_parens,
+    table_name,
+    wrapped_join_key,
+)
+from queryreview.sql.rewrite import replaced, unqualified
 
 _Sources = dict[str, exp.Expression]  # alias -> FROM item of one query level
 _Rewrite = tuple[str, exp.Expression]  # (fix description, sargable condition)
@@ -26,28 +36,25 @@ _WRAPPERS = (exp.Func, exp.AtTimeZone, *_ARITHMETIC)
 _CONNECTIVES = (exp.And, exp.Or, exp.Not, exp.Paren)
 _QUERIES = (exp.Select, exp.Update, exp.Delete)
 _ONE_DAY = "1 day"
-_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
-# Tokens sqlglot keeps no position for, so a node's span can start after them.
-_OPENER = re.compile(r"(?:\b(?:cast|extract)\s*\(\s*(?:\w+\s+from\s+)?|\(\s*)$", re.IGNORECASE)
 
 
 def check(stmt: Statement) -> Iterator[Hit]:
-    sources_of: dict[int, _Sources] = {}
+    sources_of: dict[int, _Sources] = {}  # per query: several comparisons often share one
     for kind in (*_COMPARISONS, exp.Between, exp.In):
         for comparison in stmt.nodes(kind):
-            if not _may_wrap(comparison):
+            if not _may_wrap(comparison) or _joins_through_cast(comparison):
                 continue
             query = _filter_owner(comparison)
             if query is None:
                 continue
-            sources = sources_of.get(id(query))
-            if sources is None:
-                sources = sources_of[id(query)] = _sources(query)
-            found = _wrapped_side(comparison, sources)
+            query_sources = sources_of.get(id(query))
+            if query_sources is None:
+                query_sources = sources_of[id(query)] = sources(query)
+            found = _wrapped_side(comparison, query_sources)
             if found is None:
                 continue
             wrapped, column = found
-            yield _hit(stmt, comparison, wrapped, column, sources)
+            yield _hit(stmt, comparison, wrapped, column, query_sources)
 
 
 def _may_wrap(comparison: exp.Expression) -> bool:
@@ -62,33 +69,16 @@ def _may_wrap(comparison: exp.Expression) -> bool:
     return False
 
 
+def _joins_through_cast(comparison: exp.Expression) -> bool:
+    """``o.id = i.order_ref::bigint``: a join key cast to match another table's column is
+    implicit-cast-in-join's (QR122) to report, with the advice that fits a join."""
+    return isinstance(comparison, exp.EQ) and wrapped_join_key(comparison) is not None
+
+
 def _filter_owner(node: exp.Expression) -> exp.Expression | None:
     """The SELECT/UPDATE/DELETE whose WHERE or JOIN ... ON this predicate belongs to, else None."""
-    child, parent = node, node.parent
-    while isinstance(parent, _CONNECTIVES):
-        child, parent = parent, parent.parent
-    if isinstance(parent, exp.Where) and isinstance(parent.parent, _QUERIES):
-        return parent.parent
-    if isinstance(parent, exp.Join) and child.arg_key == "on" and isinstance(parent.parent, exp.Select):
-        return parent.parent
-    return None
-
-
-def _sources(query: exp.Expression) -> _Sources:
-    """alias -> FROM item (table, subquery, function) of this query."""
-    items: list[exp.Expression] = []
-    if isinstance(query, (exp.Update, exp.Delete)):
-        items.append(query.this)
-        items.extend(query.args.get("using") or ())
-    from_ = query.args.get("from_")
-    if from_ is not None:
-        items.append(from_.this)
-    items.extend(join.this for join in query.args.get("joins") or ())
-    return {item.alias_or_name: item for item in items if item is not None}
-
-
-def _is_base_table(item: exp.Expression | None) -> bool:
-    return isinstance(item, exp.Table) and isinstance(item.this, exp.Identifier)
+    owner = filter_owner(node, _CONNECTIVES)
+    return owner if isinstance(owner, _QUERIES) else None
 
 
 def _local_columns(node: exp.Expression, sources: _Sources) -> list[exp.Column]:
@@ -131,10 +121,10 @@ def _hidden_column(side: exp.Expression | None, sources: _Sources) -> exp.Column
         return None  # no column (constant-folded) or several (a computed value, not a hidden column)
     column = local[0]
     if column.table:
-        return column if _is_base_table(sources.get(column.table)) else None
-    if any(column.name in _declared_columns(item) for item in sources.values() if not _is_base_table(item)):
+        return column if is_base_table(sources.get(column.table)) else None
+    if any(column.name in _declared_columns(item) for item in sources.values() if not is_base_table(item)):
         return None  # `FROM generate_series(...) AS s(day)`: a computed column, no index to lose
-    return column if any(_is_base_table(item) for item in sources.values()) else None
+    return column if any(is_base_table(item) for item in sources.values()) else None
 
 
 def _declared_columns(item: exp.Expression) -> set[str]:
@@ -143,8 +133,8 @@ def _declared_columns(item: exp.Expression) -> set[str]:
 
 
 def _joins_other_table(side: exp.Expression, column: exp.Column, other: exp.Expression) -> bool:
-    """``date(o.created_at) = s.day``: a join key hidden by a function or cast (not arithmetic: ``a.x = b.y + 1``
-    still lets a nested loop probe the index on a.x)."""
+    """``date(o.created_at) >= s.day``: a join key hidden by a function or cast (not arithmetic: ``a.x = b.y + 1``
+    still lets a nested loop probe the index on a.x). Equalities of this shape are QR122's: see _joins_through_cast."""
     other = strip_parens(other)
     if not isinstance(other, exp.Column) or isinstance(strip_parens(side), _ARITHMETIC):
         return False
@@ -167,7 +157,7 @@ def _hit(
             f"on {name} cannot be used and the expression is computed for every row"
         ),
         node=comparison,
-        span=_span(stmt.text, comparison),
+        span=widened_span(stmt.text, comparison),
         help=_help(wrapped, column, sources, joined),
         fix=fix,
     )
@@ -208,27 +198,16 @@ def _help(wrapped: exp.Expression, column: exp.Column, sources: _Sources, joined
         return f"Move the arithmetic to the other side so that {name} stands alone"
     return (
         f"Rewrite the condition on the bare column {name} (a range, or the inverse computation on the value "
-        f"side); or, if the expression is immutable, index exactly it: ({render(_unqualified(wrapped))})"
+        f"side); or, if the expression is immutable, index exactly it: ({render(unqualified(wrapped))})"
     )
 
 
 def _table_name(column: exp.Column, sources: _Sources) -> str:
     item = sources.get(column.table) if column.table else None
     if item is None and not column.table:
-        tables = [i for i in sources.values() if _is_base_table(i)]
+        tables = [i for i in sources.values() if is_base_table(i)]
         item = tables[0] if len(sources) == 1 and tables else None
-    if not _is_base_table(item):
-        return "<table>"
-    table = item.copy()
-    table.set("alias", None)
-    return render(table)
-
-
-def _unqualified(node: exp.Expression) -> exp.Expression:
-    node = node.copy()
-    for column in node.find_all(exp.Column):
-        column.set("table", None)
-    return node
+    return table_name(item) if is_base_table(item) else "<table>"
 
 
 # --- rewrites ---------------------------------------------------------------------------
@@ -242,7 +221,7 @@ def _fix(stmt: Statement, comparison: exp.Expression, wrapped: exp.Expression, c
     if isinstance(condition, (exp.And, exp.Or)) and isinstance(comparison.parent, (exp.Or, exp.Not, exp.And)):
         if isinstance(condition, exp.Or) or not isinstance(comparison.parent, exp.And):
             condition = exp.Paren(this=condition)
-    return Fix(description=description, sql=render(_replaced(stmt.ast, comparison, condition)))
+    return Fix(description=description, sql=render(replaced(stmt.ast, comparison, condition)))
 
 
 def _oriented(comparison: exp.Expression, wrapped: exp.Expression) -> tuple[type, list[exp.Expression]] | None:
@@ -396,55 +375,3 @@ def _untyped(node: exp.Expression) -> bool:
     """A value whose type PostgreSQL infers from context: a bare parameter or a quoted literal."""
     node = strip_parens(node)
     return is_parameter(node) or (isinstance(node, exp.Literal) and node.is_string)
-
-
-def _replaced(root: exp.Expression, target: exp.Expression, replacement: exp.Expression) -> exp.Expression:
-    """A copy of ``root`` with ``target`` (a node of ``root``) replaced."""
-    path = []
-    node = target
-    while node is not root:
-        path.append((node.arg_key, node.index))
-        node = node.parent
-    if not path:
-        return replacement
-    copy = root.copy()
-    node = copy
-    for key, index in reversed(path):
-        child = node.args[key]
-        node = child[index] if index is not None else child
-    node.replace(replacement)
-    return copy
-
-
-def _span(text: str, node: exp.Expression) -> tuple[int, int] | None:
-    """node_span widened over the tokens sqlglot gives no position: `$`, `(`, `)`, `CAST(`, `EXTRACT(x FROM`."""
-    span = node_span(node)
-    if span is None:
-        return None
-    start, end = span
-    if start > 0 and text[start - 1] == "$":
-        start -= 1
-    inside = _QUOTED.sub("", text[start:end])
-    opened = inside.count("(") - inside.count(")")
-    while opened < 0 and (opener := _OPENER.search(text, 0, start)) is not None:
-        start, opened = opener.start(), opened + 1
-    if opened > 0:
-        end = _matching_close(text, end, opened)
-    return start, end
-
-
-def _matching_close(text: str, end: int, depth: int) -> int:
-    """Offset just past the parenthesis that closes ``depth`` open ones, scanning from ``end``."""
-    index = end
-    while index < len(text) and depth > 0:
-        char = text[index]
-        if char == "'":
-            index = text.find("'", index + 1)
-            if index == -1:
-                return end
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        index += 1
-    return index if depth == 0 else end

@@ -8,8 +8,9 @@ from typing import Any, Iterator
 from sqlglot import exp
 
 from queryreview.model import Fix, Hit, Statement
-from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import render, strip_parens
+from queryreview.sql.positions import close_parens, widened_span
+from queryreview.sql.predicates import parameter_number, render, strip_parens
+from queryreview.sql.rewrite import replaced
 
 _KEYWORD = re.compile(r"\boffset[\s(]*$", re.IGNORECASE)
 _NOT_KEYSET = ("group", "having", "distinct", "qualify")
@@ -41,15 +42,15 @@ def check(stmt: Statement, settings: dict[str, Any]) -> Iterator[Hit]:
 
 
 def _span(text: str, offset: exp.Offset) -> tuple[int, int] | None:
-    """From the OFFSET keyword (which has no position of its own) to the end of its value."""
-    span = node_span(offset)
+    """From the OFFSET keyword (which has no position of its own) to the end of its value, ``OFFSET ($1)`` whole."""
+    span = widened_span(text, offset)
     if span is None:
         return None
     start, end = span
-    if start > 0 and text[start - 1] == "$":
-        start -= 1
     keyword = _KEYWORD.search(text, 0, start)
-    return (keyword.start() if keyword else start), end
+    if keyword is None:
+        return span
+    return keyword.start(), close_parens(text, end, keyword.group().count("("))
 
 
 def _keyset(stmt: Statement, offset: exp.Offset) -> Fix | None:
@@ -76,7 +77,7 @@ def _keyset(stmt: Statement, offset: exp.Offset) -> Fix | None:
         condition = operator(
             this=exp.Tuple(expressions=[k.copy() for k in keys]), expression=exp.Tuple(expressions=values)
         )
-    rewritten = _replaced(stmt.ast, select, _with_condition(select, condition))
+    rewritten = replaced(stmt.ast, select, _with_condition(select, condition))
     placeholders = ", ".join(render(v) for v in values)
     return Fix(
         description=(
@@ -115,11 +116,7 @@ def _sorts_by_output_alias(select: exp.Select, ordered: list[exp.Ordered]) -> bo
 def _free_parameter_numbers(stmt: Statement, offset: exp.Offset, count: int) -> list[int]:
     """Parameter numbers for the template: the lowest ones unused once OFFSET is gone (no gaps for PREPARE)."""
     inside_offset = {id(p) for p in offset.find_all(exp.Parameter)}
-    used = {
-        int(p.this.this)
-        for p in stmt.nodes(exp.Parameter)
-        if id(p) not in inside_offset and isinstance(p.this, exp.Literal) and p.this.is_int
-    }
+    used = {parameter_number(p) for p in stmt.nodes(exp.Parameter) if id(p) not in inside_offset}
     numbers: list[int] = []
     candidate = 1
     while len(numbers) < count:
@@ -133,21 +130,3 @@ def _with_condition(select: exp.Select, condition: exp.Expression) -> exp.Select
     copy = select.copy()
     copy.set("offset", None)
     return copy.where(condition, copy=False)
-
-
-def _replaced(root: exp.Expression, target: exp.Expression, replacement: exp.Expression) -> exp.Expression:
-    """A copy of ``root`` with ``target`` (a node of ``root``) replaced."""
-    path = []
-    node = target
-    while node is not root:
-        path.append((node.arg_key, node.index))
-        node = node.parent
-    if not path:
-        return replacement
-    copy = root.copy()
-    node = copy
-    for key, index in reversed(path):
-        child = node.args[key]
-        node = child[index] if index is not None else child
-    node.replace(replacement)
-    return copy

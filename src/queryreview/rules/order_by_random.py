@@ -7,8 +7,8 @@ from typing import Iterator
 from sqlglot import exp
 
 from queryreview.model import Hit, Statement
-from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import render
+from queryreview.sql.positions import widened_span
+from queryreview.sql.predicates import from_items, is_base_table, render
 
 
 def check(stmt: Statement) -> Iterator[Hit]:
@@ -42,27 +42,19 @@ def _limit_text(limit: exp.Expression) -> str:
 def _reads_a_table(query: exp.Expression) -> bool:
     selects = [query] if isinstance(query, exp.Select) else list(query.find_all(exp.Select))
     for select in selects:
-        from_ = select.args.get("from_")
-        items = [from_.this] if from_ is not None else []
-        items.extend(join.this for join in select.args.get("joins") or ())
-        for item in items:
+        for item in from_items(select):
             tables = [item] if isinstance(item, exp.Table) else list(item.find_all(exp.Table))
-            if any(isinstance(table.this, exp.Identifier) for table in tables):
+            if any(is_base_table(table) for table in tables):
                 return True
     return False
 
 
 def _span(text: str, ordered: exp.Ordered) -> tuple[int, int] | None:
     """``random()``: sqlglot positions the name only; take in its empty argument list."""
-    span = node_span(ordered)
+    span = widened_span(text, ordered)
     if span is None:
         return None
     start, end = span
-    leftmost = ordered.this
-    while isinstance(leftmost, exp.Binary):
-        leftmost = leftmost.this
-    if isinstance(leftmost, exp.Neg):  # the minus sign has no position
-        start = max(text.rfind("-", 0, start), 0)
     rest = text[end:].lstrip()
     if rest.startswith("("):
         closing = text.find(")", end)

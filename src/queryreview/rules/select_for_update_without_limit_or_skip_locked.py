@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from sqlglot import exp
+from sqlglot.tokens import TokenType
 
 from queryreview.model import Fix, Hit, Statement
 from queryreview.sql.positions import node_span
 from queryreview.sql.predicates import columns, conjuncts, render, strip_parens
+from queryreview.sql.rewrite import counterpart
+from queryreview.sql.tokens import tokens
 
 
 def check(stmt: Statement) -> Iterator[Hit]:
@@ -17,7 +20,6 @@ def check(stmt: Statement) -> Iterator[Hit]:
         if lock is None or _single_row(select):
             continue
         strength = _strength(lock)
-        span = _lock_span(stmt.text, select)
         table = _first_table(select)
         if not _has_limit(select):
             waiters = (
@@ -30,7 +32,7 @@ def check(stmt: Statement) -> Iterator[Hit]:
                     f"transaction ends: {waiters}"
                 ),
                 node=select,
-                span=span,
+                span=_lock_span(stmt, select),
                 help=(
                     f"Claim a batch: add ORDER BY ... LIMIT n and {strength} SKIP LOCKED, or lock one row "
                     "by its primary key"
@@ -43,7 +45,7 @@ def check(stmt: Statement) -> Iterator[Hit]:
                     f"other, each one waiting for the first to commit before it can lock the same rows of {table}"
                 ),
                 node=select,
-                span=span,
+                span=_lock_span(stmt, select),
                 help="Add SKIP LOCKED so each worker claims rows no other worker holds",
                 fix=Fix("Add SKIP LOCKED to the lock", _with_skip_locked(stmt, select)),
             )
@@ -104,21 +106,15 @@ def _first_table(select: exp.Select) -> str:
     return "the table"
 
 
-def _lock_span(text: str, select: exp.Select) -> tuple[int, int] | None:
+def _lock_span(stmt: Statement, select: exp.Select) -> tuple[int, int] | None:
     """Where ``FOR [NO KEY] UPDATE`` / ``FOR SHARE`` of this SELECT stands: at its own parenthesis level."""
     span = node_span(select)
     if span is None:
         return None
-    from sqlglot.dialects.postgres import Postgres
-    from sqlglot.tokens import TokenType
-
-    try:
-        tokens = Postgres().tokenize(text)
-    except Exception:  # a text sqlglot parsed always tokenizes; stay safe all the same
-        return None
+    found = tokens(stmt)
     level = 0
     own_level: int | None = None
-    for index, token in enumerate(tokens):
+    for index, token in enumerate(found):
         if own_level is None and token.start >= span[0]:
             own_level = level
         if token.token_type == TokenType.L_PAREN:
@@ -128,7 +124,7 @@ def _lock_span(text: str, select: exp.Select) -> tuple[int, int] | None:
             if own_level is not None and level < own_level:
                 return None
         elif own_level is not None and level == own_level and token.token_type == TokenType.FOR:
-            for follower in tokens[index + 1 : index + 4]:
+            for follower in found[index + 1 : index + 4]:
                 if follower.text.upper() in ("UPDATE", "SHARE"):
                     return token.start, follower.end + 1
     return None
@@ -138,12 +134,8 @@ def _with_skip_locked(stmt: Statement, select: exp.Select) -> str | None:
     """The statement with SKIP LOCKED added to this SELECT's lock, built on a copy of the tree."""
     if stmt.ast is None:
         return None
-    position = next((i for i, node in enumerate(stmt.ast.find_all(exp.Select)) if node is select), None)
-    if position is None:
-        return None
     tree = stmt.ast.copy()
-    target = next((node for i, node in enumerate(tree.find_all(exp.Select)) if i == position), None)
-    lock = _row_lock(target) if target is not None else None
+    lock = _row_lock(counterpart(select, tree))
     if lock is None:
         return None
     lock.set("wait", False)

@@ -7,11 +7,12 @@ from typing import Iterator
 from sqlglot import exp
 
 from queryreview.model import Hit, Statement
+from queryreview.sql.predicates import feeds_exists
 
 
 def check(stmt: Statement) -> Iterator[Hit]:
     for select in stmt.nodes(exp.Select):
-        if _feeds_exists(select):
+        if feeds_exists(select):
             continue  # EXISTS (SELECT * …) reads no columns
         for projection in select.expressions:
             star = projection if isinstance(projection, exp.Star) else None
@@ -28,10 +29,3 @@ def check(stmt: Statement) -> Iterator[Hit]:
                 node=star,
                 help="List the columns the caller uses",
             )
-
-
-def _feeds_exists(select: exp.Select) -> bool:
-    parent = select.parent
-    while isinstance(parent, (exp.Subquery, exp.Paren)):
-        parent = parent.parent
-    return isinstance(parent, exp.Exists)

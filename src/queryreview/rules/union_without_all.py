@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Iterator
 
 from sqlglot import exp
 
 from queryreview.model import Fix, Hit, Statement
-from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import render
+from queryreview.sql.positions import keyword_span, node_span
+from queryreview.sql.predicates import outer_parent, render
+from queryreview.sql.rewrite import counterpart
 
 _UNION = re.compile(r"\bunion\b", re.IGNORECASE)
-_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
 def check(stmt: Statement) -> Iterator[Hit]:
@@ -32,7 +32,7 @@ def check(stmt: Statement) -> Iterator[Hit]:
                 f"UNION removes duplicate rows: PostgreSQL sorts or hashes the whole combined result of "
                 f"{_branches(union)} branches to do it, {why}"
             ),
-            span=_keyword_span(stmt.text, first),
+            span=_union_span(stmt.text, first),
             help="Use UNION ALL unless duplicate rows must really be removed",
             fix=Fix(
                 "Use UNION ALL: it appends the branches without a sort or hash; it keeps duplicate "
@@ -66,10 +66,7 @@ def _branches(node: exp.Expression) -> int:
 
 def _feeds_semi_join(union: exp.Union) -> bool:
     """``x IN (a UNION b)``, ``EXISTS (…)``, ``= ANY (…)``: only membership matters there."""
-    parent = union.parent
-    while isinstance(parent, (exp.Subquery, exp.Paren)):
-        parent = parent.parent
-    return isinstance(parent, (exp.In, exp.Exists, exp.Any))
+    return isinstance(outer_parent(union, (exp.Subquery, exp.Paren)), (exp.In, exp.Exists, exp.Any))
 
 
 def _is_recursive_cte_body(union: exp.Union) -> bool:
@@ -86,34 +83,18 @@ def _reads_a_table(union: exp.Union) -> bool:
     return any(select.args.get("from_") is not None for select in union.find_all(exp.Select))
 
 
-def _keyword_span(text: str, union: exp.Union) -> tuple[int, int] | None:
+def _union_span(text: str, union: exp.Union) -> tuple[int, int] | None:
     """The ``UNION`` keyword: between the end of the left branch and the start of the right one."""
     left, right = node_span(union.this), node_span(union.expression)
     gap_start = left[1] if left else 0
     gap_end = right[0] if right else len(text)
     if gap_start > gap_end:
         return node_span(union)
-    gap = _COMMENT.sub(lambda m: " " * len(m.group()), text[gap_start:gap_end])
-    match = _UNION.search(gap)
-    if match is None:
-        return node_span(union)
-    return gap_start + match.start(), gap_start + match.end()
+    return keyword_span(text, _UNION, gap_start, gap_end) or node_span(union)
 
 
 def _rewrite(stmt: Statement, chain: list[exp.Union]) -> str:
     root = stmt.ast.copy()
     for union in chain:
-        _counterpart(union, root).set("distinct", False)
+        counterpart(union, root).set("distinct", False)
     return render(root)
-
-
-def _counterpart(node: Any, root_copy: exp.Expression) -> Any:
-    """The node at the same place in a copy of the statement's tree."""
-    path = []
-    while node.parent is not None:
-        path.append((node.arg_key, node.index))
-        node = node.parent
-    for key, index in reversed(path):
-        value = root_copy.args[key]
-        root_copy = value if index is None else value[index]
-    return root_copy

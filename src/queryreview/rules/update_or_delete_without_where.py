@@ -7,7 +7,7 @@ from typing import Iterator
 from sqlglot import exp
 
 from queryreview.model import Hit, Statement
-from queryreview.sql.predicates import render, strip_parens
+from queryreview.sql.predicates import render, strip_parens, table_name
 
 
 def check(stmt: Statement) -> Iterator[Hit]:
@@ -18,7 +18,7 @@ def check(stmt: Statement) -> Iterator[Hit]:
         where = command.args.get("where")
         if where is not None and not _always_true(where.this):
             continue
-        table = _table_name(target)
+        table = table_name(target)
         clause = "no WHERE clause" if where is None else f"WHERE {render(where.this)}, which is always true"
         joined = command.args.get("from_") is not None or bool(command.args.get("using"))
         if isinstance(command, exp.Update):
@@ -46,9 +46,3 @@ def _always_true(condition: exp.Expression) -> bool:
         left, right = strip_parens(condition.this), strip_parens(condition.expression)
         return isinstance(left, exp.Literal) and isinstance(right, exp.Literal) and left == right
     return False
-
-
-def _table_name(table: exp.Table) -> str:
-    bare = table.copy()
-    bare.set("alias", None)
-    return render(bare)

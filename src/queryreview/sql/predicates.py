@@ -1,7 +1,7 @@
-"""Small sqlglot helpers shared by rules: rendering, conjuncts, constants, columns.
+"""Small sqlglot helpers shared by rules: rendering, conjuncts, constants, columns, FROM items.
 
 Rules import these instead of re-walking trees by hand, so that every rule agrees on
-what "a constant", "a filter" or "a column" is.
+what "a constant", "a filter", "a column" or "a base table" is.
 """
 
 from __future__ import annotations
@@ -9,6 +9,10 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from sqlglot import exp
+
+_QUERIES = (exp.Select, exp.Update, exp.Delete)
+# Functions that do not hide a column from an index: aggregates, windows, and ANY/ALL/subquery predicates.
+_NOT_KEY_WRAPPERS = (exp.AggFunc, exp.Window, exp.SubqueryPredicate)
 
 
 def render(node: exp.Expression) -> str:
@@ -24,22 +28,25 @@ def strip_parens(node: Any) -> Any:
 
 def conjuncts(condition: Any) -> list[exp.Expression]:
     """The AND-ed parts of a condition, parentheses removed: ``a AND (b AND c)`` -> [a, b, c]."""
-    condition = strip_parens(condition)
-    if condition is None:
-        return []
-    if isinstance(condition, exp.And):
-        return conjuncts(condition.this) + conjuncts(condition.expression)
-    return [condition]
+    return _flattened(condition, exp.And)
 
 
 def disjuncts(condition: Any) -> list[exp.Expression]:
     """The OR-ed parts of a condition: ``a OR (b OR c)`` -> [a, b, c]."""
-    condition = strip_parens(condition)
-    if condition is None:
-        return []
-    if isinstance(condition, exp.Or):
-        return disjuncts(condition.this) + disjuncts(condition.expression)
-    return [condition]
+    return _flattened(condition, exp.Or)
+
+
+def _flattened(condition: Any, connective: type) -> list[exp.Expression]:
+    parts = []
+    pending = [condition]
+    while pending:
+        node = strip_parens(pending.pop())
+        if isinstance(node, connective):
+            pending.append(node.expression)
+            pending.append(node.this)  # popped first: parts stay in written order
+        elif node is not None:
+            parts.append(node)
+    return parts
 
 
 def is_parameter(node: Any) -> bool:
@@ -114,3 +121,115 @@ def enclosing_select(node: exp.Expression) -> exp.Select | None:
     while parent is not None and not isinstance(parent, exp.Select):
         parent = parent.parent
     return parent
+
+
+def unalias(node: Any) -> Any:
+    """The expression behind ``expr AS name``."""
+    return node.this if isinstance(node, exp.Alias) else node
+
+
+def from_items(query: exp.Expression) -> list[exp.Expression]:
+    """What a SELECT/UPDATE/DELETE reads, in written order: the UPDATE/DELETE target and USING list,
+    the FROM item, then each JOIN's item (tables, subqueries, functions; not descending into them)."""
+    items: list[exp.Expression] = []
+    if isinstance(query, (exp.Update, exp.Delete)):
+        items.append(query.this)
+        items.extend(query.args.get("using") or ())
+    from_ = query.args.get("from_") or query.args.get("from")
+    if from_ is not None:
+        items.append(from_.this)
+    items.extend(join.this for join in query.args.get("joins") or ())
+    return [item for item in items if item is not None]
+
+
+def sources(query: exp.Expression) -> dict[str, exp.Expression]:
+    """alias (else table name) -> FROM item, for this query level: see ``from_items``."""
+    return {item.alias_or_name: item for item in from_items(query)}
+
+
+def is_base_table(item: Any) -> bool:
+    """A FROM item naming a table (or view), not a set-returning function like ``generate_series(…)``."""
+    return isinstance(item, exp.Table) and isinstance(item.this, exp.Identifier)
+
+
+def table_name(table: exp.Table) -> str:
+    """The table as written, without its alias: ``public.orders`` for ``public.orders AS o``."""
+    bare = table.copy()
+    bare.set("alias", None)
+    return render(bare)
+
+
+def parameter_number(parameter: Any) -> int | None:
+    """n of a ``$n`` parameter; None for other placeholders."""
+    number = parameter.this.name if isinstance(parameter.this, exp.Literal) else ""
+    return int(number) if number.isdigit() else None
+
+
+def outer_parent(node: exp.Expression, transparent: tuple[type, ...] = (exp.Paren,)) -> Any:
+    """The nearest ancestor that is not one of ``transparent``: ``NOT ((x LIKE y))`` -> the NOT, for x LIKE y."""
+    parent = node.parent
+    while isinstance(parent, transparent):
+        parent = parent.parent
+    return parent
+
+
+def filter_owner(node: exp.Expression, connectives: tuple[type, ...]) -> Any:
+    """What ``node`` filters when it is (a part, through ``connectives``, of) a WHERE or JOIN … ON condition:
+    the SELECT/UPDATE/DELETE owning the WHERE, or the node holding the JOIN (a SELECT, or the first
+    FROM item in ``UPDATE … FROM a JOIN b ON …``); else None.
+
+    ``connectives`` says which parents keep it a row filter: (exp.And, exp.Paren) for a
+    conjunct, adding exp.Or or exp.Not for any part of the condition.
+    """
+    child, parent = node, node.parent
+    while isinstance(parent, connectives):
+        child, parent = parent, parent.parent
+    if isinstance(parent, exp.Where):
+        return parent.parent if isinstance(parent.parent, _QUERIES) else None
+    if isinstance(parent, exp.Join) and child.arg_key == "on":
+        return parent.parent
+    return None
+
+
+def feeds_exists(query: exp.Expression) -> bool:
+    """``EXISTS (SELECT …)``: the query's rows are never read, only whether there is one."""
+    return isinstance(outer_parent(query, (exp.Subquery, exp.Paren)), exp.Exists)
+
+
+def aggregates_rows(select: exp.Select) -> bool:
+    """The select list has an aggregate of this level (not a window's, not a subquery's)."""
+    for projection in select.expressions:
+        for node in projection.walk(prune=lambda n: isinstance(n, (exp.Subquery, exp.Window))):
+            if isinstance(node, exp.AggFunc) and not isinstance(node.parent, exp.Window):
+                return True
+    return False
+
+
+def wrapped_join_key(comparison: Any) -> tuple[exp.Column, exp.Expression, exp.Column] | None:
+    """(bare column, cast/function side, the column it wraps) for an equality that joins two tables
+    through a cast or function on one side: ``a.id = b.ref::int``, ``upper(b.code) = a.code``.
+
+    Both columns must be qualified and name different tables; the wrapped side must hold
+    columns of one table only. ``lower(a.x) = lower(b.x)`` (same shape both sides) is not one.
+    """
+    comparison = strip_parens(comparison)
+    if not isinstance(comparison, (exp.EQ, exp.NullSafeEQ)):
+        return None
+    left, right = strip_parens(comparison.this), strip_parens(comparison.expression)
+    for bare, wrapped in ((left, right), (right, left)):
+        if not isinstance(bare, exp.Column) or not bare.table:
+            continue
+        inner = _wrapped_column(wrapped)
+        if inner is not None and inner.table and inner.table != bare.table:
+            return bare, wrapped, inner
+    return None
+
+
+def _wrapped_column(node: Any) -> exp.Column | None:
+    """The column under a cast or function, when all its columns belong to one table: ``b.ref::int``, ``upper(b.code)``."""
+    if not isinstance(node, exp.Func) or isinstance(node, _NOT_KEY_WRAPPERS) or node.find(exp.Select):
+        return None
+    found = columns(node)
+    if not found or len({column.table for column in found}) != 1:
+        return None
+    return found[0]

@@ -1,0 +1,31 @@
+"""QR509 rename-column: renaming a column breaks the code that is running while the migration deploys."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from queryreview.model import Hit, Script, Statement
+from queryreview.sql.ddl import classify, context
+from queryreview.sql.resolve import quote_ident
+
+
+def check(raw: Statement, script: Script) -> Iterator[Hit]:
+    ddl = classify(raw)
+    if ddl is None or ddl.kind != "alter_table" or ddl.table is None:
+        return
+    facts, position = context(raw, script)
+    if facts.introduced_before(ddl.table, position):
+        return  # a table this migration created (or renamed into place): no deployed code uses it yet
+    table = str(ddl.table)
+    for action in ddl.actions_of("rename_column"):
+        if facts.column_added_before(ddl.table, action.column, position):
+            continue
+        old, new = quote_ident(action.column), quote_ident(action.name or "?")
+        yield Hit(
+            message=(
+                f"RENAME COLUMN {old} TO {new} on {table} breaks every running query and deployed application "
+                f'version that still uses {old}: they fail with "column {old} does not exist" from the moment '
+                "this commits until the new code is everywhere"
+            ),
+            span=action.span,
+        )
