@@ -85,3 +85,11 @@ def test_own_line_suppression_inside_a_statement_covers_the_next_line() -> None:
     text = "SELECT id,\n  -- queryreview: ignore[select-star]\n  (SELECT * FROM b) AS x,\n  (SELECT * FROM c) AS y FROM a;"
     review = _review(text, [find_rule("select-star"), find_rule("unused-suppression")])
     assert [(f.location.line, f.code) for f in review.findings] == [(4, "QR101")]
+
+
+def test_parameters_without_spaces_parse_and_keep_positions() -> None:
+    # pg_stat_statements writes `IN ($1,$2)`; sqlglot alone reads `$1,$` as a dollar quote
+    text = "SELECT * FROM t WHERE a IN ($1,$2,$3) AND b = $4;"
+    review = _review(text, [find_rule("select-star"), find_rule("parse-error")])
+    assert [(f.location.line, f.location.column, f.code) for f in review.findings] == [(1, 8, "QR101")]
+    assert review.parsed == 1

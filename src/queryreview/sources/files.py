@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import os
 import sys
@@ -75,7 +76,9 @@ def decode(path: str, data: bytes, max_bytes: int) -> SourceText:
         source.problem = (f"input larger than {max_bytes:,} bytes was not reviewed "
                           f"(raise max_file_bytes in the configuration to review it)", 0)
         return source
-    if b"\x00" in data[:65536] or b"\x00" in data:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode_utf16(path, data)
+    if b"\x00" in data:
         source = SourceText(path, "")
         source.problem = ("binary content (NUL bytes): not a SQL text file, not reviewed", 0)
         return source
@@ -90,3 +93,17 @@ def decode(path: str, data: bytes, max_bytes: int) -> SourceText:
         source.problem = (f"invalid UTF-8 byte 0x{data[error.start]:02x}; reviewed with the bad bytes "
                           f"replaced by U+FFFD (save the file as UTF-8)", len(good_prefix))
         return source
+
+
+def _decode_utf16(path: str, data: bytes) -> SourceText:
+    """UTF-16 with a byte-order mark (PowerShell's and SSMS's default): read it, but say so."""
+    try:
+        text = data.decode("utf-16")
+    except UnicodeDecodeError:
+        source = SourceText(path, "")
+        source.problem = ("invalid UTF-16 (the file starts with a UTF-16 byte-order mark): not reviewed", 0)
+        return source
+    source = SourceText(path, text)
+    source.problem = ("input is UTF-16; it was reviewed, but save it as UTF-8 for the other tools "
+                      "in your pipeline (psql reads UTF-16 as garbage)", 0)
+    return source

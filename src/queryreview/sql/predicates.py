@@ -139,7 +139,8 @@ def from_items(query: exp.Expression) -> list[exp.Expression]:
     if from_ is not None:
         items.append(from_.this)
     items.extend(join.this for join in query.args.get("joins") or ())
-    return [item for item in items if item is not None]
+    # sqlglot reads `DELETE ROM t …` as a multi-table DELETE whose target is False: keep only nodes
+    return [item for item in items if isinstance(item, exp.Expression)]
 
 
 def sources(query: exp.Expression) -> dict[str, exp.Expression]:

@@ -4,6 +4,10 @@ Understands what makes naive splitting on ``;`` wrong in PostgreSQL: quoted
 strings (``'it''s'``, ``E'\\''``), quoted identifiers, dollar-quoted bodies
 (``$fn$ … ; … $fn$``), nested block comments, line comments, and psql
 meta-commands (a backslash outside quotes runs to the end of the line).
+
+It also measures nesting (parentheses, brackets, and chained subscripts such as
+``a[1][2]``, which sqlglot parses in quadratic time) so the parser can be
+spared input deep enough to exhaust its stack or its time.
 """
 
 from __future__ import annotations
@@ -14,12 +18,20 @@ from dataclasses import dataclass, field
 from queryreview.model import Comment
 
 # Runs of characters that can never start or end anything interesting.
-_PLAIN = re.compile(r"""[^'"$;()\\/\-\s]+""")
-_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\u0080-\uffff][A-Za-z_0-9\u0080-\uffff]*)?\$")
-_IDENT_CHAR = re.compile(r"[A-Za-z_0-9\u0080-\uffff$]")
+_PLAIN = re.compile(r"""[^'"$;()\[\]\\/\-\s]+""")
+_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\u0080-\U0010ffff][A-Za-z_0-9\u0080-\U0010ffff]*)?\$")
+_IDENT_CHAR = re.compile(r"[A-Za-z_0-9\u0080-\U0010ffff$]")
 _E_STRING_END = re.compile(r"(?:[^'\\]|\\.|'')*'", re.S)
 _STRING_END = re.compile(r"(?:[^']|'')*'", re.S)
 _QUOTED_END = re.compile(r'(?:[^"]|"")*"', re.S)
+_NEWLINE = re.compile(r"[\r\n]")
+_WORD = re.compile(r"[A-Za-z_\u0080-\U0010ffff][A-Za-z_0-9\u0080-\U0010ffff]*")
+# CREATE [OR REPLACE] FUNCTION|PROCEDURE … BEGIN ATOMIC … END: psql keeps the ';' inside as part of it
+_ROUTINE_HEADS = (("create", "function"), ("create", "procedure"),
+                  ("create", "or", "replace", "function"), ("create", "or", "replace", "procedure"))
+# COPY … FROM STDIN (SQL or psql's \copy) is followed in a script by data lines up to "\."
+_COPY_FROM_STDIN = re.compile(r"\\?copy\s+[^(;']*?(?:\([^)']*\)\s*)?\bfrom\s+stdin\b", re.I)
+_END_OF_COPY_DATA = re.compile(r"^\\\.\r?$", re.M)
 
 
 @dataclass
@@ -43,6 +55,12 @@ def split(text: str) -> list[RawStatement]:
     return _Splitter(text).run()
 
 
+def _line_end(text: str, pos: int) -> int:
+    """Where a ``--`` comment starting at ``pos`` ends: at ``\\r`` or ``\\n``, as in PostgreSQL's lexer."""
+    match = _NEWLINE.search(text, pos)
+    return len(text) if match is None else match.start()
+
+
 class _Splitter:
     def __init__(self, text: str) -> None:
         self.text = text
@@ -55,6 +73,10 @@ class _Splitter:
         self.code_end = -1
         self.depth = 0
         self.max_depth = 0
+        self.subscript_chain = 0  # length of the current a[1][2]… chain
+        self.head: list[str] = []  # the statement's first words, until we know whether it creates a routine
+        self.routine: bool | None = None
+        self.begin_depth = 0  # BEGIN [ATOMIC] … END nesting inside a routine body, as psql counts it
         self.comments: list[Comment] = []
         self.line_has_code = False
 
@@ -64,7 +86,8 @@ class _Splitter:
         self.code_end = end
         self.line_has_code = True
 
-    def _finish(self, kind: str = "sql", unterminated: tuple[str, int] | None = None) -> None:
+    def _finish(self, kind: str = "sql", unterminated: tuple[str, int] | None = None) -> RawStatement | None:
+        statement = None
         if self.code_start >= 0:
             statement = RawStatement(
                 self.code_start,
@@ -79,6 +102,7 @@ class _Splitter:
         else:
             self.pending_comments.extend(self.comments)
         self._reset()
+        return statement
 
     def run(self) -> list[RawStatement]:
         text = self.text
@@ -88,7 +112,10 @@ class _Splitter:
             plain = _PLAIN.match(text, pos)
             if plain:
                 end = plain.end()
-                if text.startswith("'", end) and text[end - 1] in "eE" and not self._ident_before(end - 1):
+                e_string = text.startswith("'", end) and text[end - 1] in "eE" and not self._ident_before(end - 1)
+                if self.routine is not False:
+                    self._track_words(pos, end - 1 if e_string else end)
+                if e_string:
                     if end - 1 > pos:
                         self._mark_code(pos, end - 1)
                     pos = self._quoted(end - 1, end + 1, _E_STRING_END, "string literal")
@@ -104,12 +131,16 @@ class _Splitter:
                 pos += 1
             elif char.isspace():
                 pos += 1
+            elif char == ";" and self.begin_depth > 0:
+                self._mark_code(pos, pos + 1)  # inside BEGIN ATOMIC … END
+                pos += 1
             elif char == ";":
-                self._finish()
+                finished = self._finish()
                 pos = self._trailing_comment(pos + 1)
+                if finished is not None and self._copies_from_stdin(finished):
+                    pos = self._skip_copy_data(pos)
             elif char == "-" and text.startswith("--", pos):
-                end = text.find("\n", pos)
-                end = length if end == -1 else end
+                end = _line_end(text, pos)
                 self.comments.append(Comment(pos, text[pos:end], not self.line_has_code))
                 pos = end
             elif char == "/" and text.startswith("/*", pos):
@@ -127,8 +158,15 @@ class _Splitter:
                 self.max_depth = max(self.max_depth, self.depth)
                 self._mark_code(pos, pos + 1)
                 pos += 1
-            elif char == ")":
+            elif char == ")" or char == "]":
                 self.depth = max(0, self.depth - 1)
+                self._mark_code(pos, pos + 1)
+                pos += 1
+            elif char == "[":
+                chained = self.code_start >= 0 and text[self.code_end - 1] == "]"
+                self.subscript_chain = self.subscript_chain + 1 if chained else 1
+                self.depth += 1
+                self.max_depth = max(self.max_depth, self.depth, self.subscript_chain)
                 self._mark_code(pos, pos + 1)
                 pos += 1
             else:  # a lone '-' or '/'
@@ -139,6 +177,29 @@ class _Splitter:
         self._finish()
         return self.statements
 
+    def _track_words(self, start: int, end: int) -> None:
+        """psql's heuristic: in CREATE [OR REPLACE] FUNCTION|PROCEDURE, count BEGIN/CASE … END outside parentheses."""
+        text = self.text
+        for word in _WORD.finditer(text, start, end):
+            if self._ident_before(word.start()) or text.startswith("$", word.end()):
+                continue  # part of an identifier such as a$end
+            lowered = word.group().lower()
+            if self.routine is None:
+                self.head.append(lowered)
+                prefixes = [h for h in _ROUTINE_HEADS if h[: len(self.head)] == tuple(self.head)]
+                if not prefixes:
+                    self.routine = False
+                    return
+                if tuple(self.head) in _ROUTINE_HEADS:
+                    self.routine = True
+                continue
+            if self.depth:
+                continue
+            if lowered == "begin" or lowered == "case" and self.begin_depth:
+                self.begin_depth += 1
+            elif lowered == "end" and self.begin_depth:
+                self.begin_depth -= 1
+
     def _ident_before(self, pos: int) -> bool:
         return pos > 0 and bool(_IDENT_CHAR.match(self.text, pos - 1))
 
@@ -148,8 +209,7 @@ class _Splitter:
         while pos < len(text) and text[pos] in " \t\r":
             pos += 1
         if text.startswith("--", pos) and self.statements:
-            end = text.find("\n", pos)
-            end = len(text) if end == -1 else end
+            end = _line_end(text, pos)
             self.statements[-1].comments.append(Comment(pos, text[pos:end], False))
             return end
         return pos
@@ -198,9 +258,26 @@ class _Splitter:
         self._finish()
         end = self.text.find("\n", pos)
         end = len(self.text) if end == -1 else end
-        self._mark_code(pos, end)
-        self._finish(kind="meta")
+        code_end = end - 1 if self.text[end - 1] == "\r" else end  # a CRLF file's \r is not part of it
+        self._mark_code(pos, max(code_end, pos + 1))
+        finished = self._finish(kind="meta")
+        if finished is not None and self._copies_from_stdin(finished):
+            return self._skip_copy_data(end)
         return end
+
+    def _copies_from_stdin(self, statement: RawStatement) -> bool:
+        head = self.text[statement.start : statement.start + 5].lower()
+        if not (head.startswith("copy") or head.startswith("\\copy")):
+            return False
+        return bool(_COPY_FROM_STDIN.match(self.text, statement.start, statement.end))
+
+    def _skip_copy_data(self, pos: int) -> int:
+        """Data lines after COPY … FROM STDIN are not SQL: skip them, through the line "\\."."""
+        line_end = self.text.find("\n", pos)
+        if line_end == -1:
+            return len(self.text)
+        terminator = _END_OF_COPY_DATA.search(self.text, line_end + 1)
+        return len(self.text) if terminator is None else terminator.end()
 
     def _unterminated(self, what: str, opener: int) -> int:
         self._mark_code(opener, len(self.text))
