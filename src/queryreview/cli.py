@@ -7,7 +7,6 @@ Heavy imports (sqlglot, rich, psycopg) happen inside commands so that
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -71,7 +70,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--ignore", multiple=True, help="Rules to skip (codes, names or prefixes). Repeatable; commas allowed.")
 @click.option("--fail-on", type=click.Choice(("info", "warning", "error", "never")),
               help="Lowest severity that makes the exit code 1 [default: warning].")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Configuration file (default: nearest .queryreview.toml or pyproject.toml).")
 @click.option("--exclude", multiple=True, help="Glob of paths to skip (adds to the configuration's).")
 @click.option("--stdin-filename", default="-", show_default=True, help="Name shown for input read from stdin.")
@@ -83,7 +82,7 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="With --dsn: limit for each catalog or statistics query.")
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[str, ...], output_format: str, output: str | None, select: tuple[str, ...],
-          ignore: tuple[str, ...], fail_on: str | None, config_path: Path | None, exclude: tuple[str, ...],
+          ignore: tuple[str, ...], fail_on: str | None, config_path: str | None, exclude: tuple[str, ...],
           stdin_filename: str, no_color: bool, dsn: str | None, snapshot_path: str | None,
           statement_timeout: int) -> None:
     """Review SQL files (directories recursively, - for stdin) for performance anti-patterns.

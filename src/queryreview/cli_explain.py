@@ -6,7 +6,6 @@ Kept out of cli.py's import path: sqlglot and the rules load only when the comma
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -28,13 +27,13 @@ EXIT_CODES_HELP = "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usag
 @click.option("--ignore", multiple=True, help="Rules to skip (codes, names or prefixes). Repeatable; commas allowed.")
 @click.option("--fail-on", type=click.Choice(("info", "warning", "error", "never")),
               help="Lowest severity that makes the exit code 1 [default: warning].")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Configuration file (default: nearest .queryreview.toml or pyproject.toml).")
 @click.option("--stdin-filename", default="-", show_default=True, help="Name shown for a plan read from stdin.")
 @click.option("--no-color", is_flag=True, help="Plain text output even on a terminal.")
 @click.pass_context
 def explain(ctx: click.Context, plan: str, sql_path: str | None, output_format: str, output: str | None,
-            select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, config_path: Path | None,
+            select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, config_path: str | None,
             stdin_filename: str, no_color: bool) -> None:
     """Analyse a saved EXPLAIN (FORMAT JSON) plan: where the time goes, and what to fix.
 

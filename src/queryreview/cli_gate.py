@@ -6,7 +6,6 @@ Kept out of cli.py's import path: psycopg, sqlglot and the rules load only when 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -38,7 +37,7 @@ EXIT_CODES_HELP = ("Exit codes: 0 no new regression, 1 a new full scan (or sort)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
 @click.option("--markdown-summary", metavar="FILE",
               help="Also append the markdown report to FILE (e.g. \"$GITHUB_STEP_SUMMARY\").")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Configuration file (default: nearest .queryreview.toml or pyproject.toml).")
 @click.option("--exclude", multiple=True, help="Glob of query paths to skip (adds to the configuration's).")
 @click.option("--pgdata", metavar="DIR",
@@ -50,7 +49,7 @@ EXIT_CODES_HELP = ("Exit codes: 0 no new regression, 1 a new full scan (or sort)
 @click.pass_context
 def gate(ctx: click.Context, migrations: str | None, dsn: str | None, queries: tuple[str, ...], stats: str | None,
          baseline: str, update_baseline: bool, min_rows: int | None, top: int, output_format: str,
-         output: str | None, markdown_summary: str | None, config_path: Path | None, exclude: tuple[str, ...],
+         output: str | None, markdown_summary: str | None, config_path: str | None, exclude: tuple[str, ...],
          pgdata: str | None, statement_timeout: int, no_color: bool) -> None:
     """Fail when a change makes a statement read a large table whole (sequential-scan regression gate).
 

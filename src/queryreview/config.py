@@ -53,9 +53,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise InputError(f"cannot read configuration {path}: {error}") from error
 
 
-def load_config(explicit: Path | None = None, start: Path | None = None) -> Config:
+def load_config(explicit: Path | str | None = None, start: Path | None = None) -> Config:
     """Read the configuration file (explicit, else found by walking up), validated."""
     if explicit is not None:
+        explicit = Path(explicit)
         if not explicit.is_file():
             raise InputError(f"configuration file {explicit} not found")
         data = _read_toml(explicit)
