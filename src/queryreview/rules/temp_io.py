@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterator
 
 from queryreview.model import Fix, Hit
 from queryreview.plan.memory import format_kb, hash_mem_multiplier, setting_value, work_mem_kb
+from queryreview.plan.counters import number, own_counts
 from queryreview.plan.tree import Plan, PlanNode
 
 _BLOCK_SIZE = 8192
 _FIELDS = ("Temp Written Blocks", "Temp Read Blocks")
-_RETURNS = re.compile(r"returns (\$\d+(?:,\s*\$\d+)*)")
 # In memory a tuplestore (Materialize, CTE, window partition, function result) takes a little more
 # than its temporary file (measured: 19,236 kB in memory for a 14,454 kB spill); sorts and hash
 # tables about three times as much (see QR304 / QR305).
@@ -36,7 +35,7 @@ def check(plan: Plan, settings: dict[str, Any]) -> Iterator[Hit]:
     if not plan.analyzed or not any("Temp Written Blocks" in node.raw for node in plan.nodes):
         return  # temp blocks are counted only with EXPLAIN (ANALYZE, BUFFERS)
     block_kb = _block_size(plan) / 1024
-    own = _exclusive(plan)
+    own = own_counts(plan, _FIELDS)
     for node in plan.nodes:
         written, read = own[node.id]
         if node.never_executed or written < settings["min_temp_blocks"]:
@@ -101,52 +100,3 @@ def _hit(plan: Plan, node: PlanNode, written: float, read: float, block_kb: floa
 def _block_size(plan: Plan) -> int:
     value = plan.setting("block_size")
     return int(value) if value and value.isdigit() else _BLOCK_SIZE
-
-
-def _exclusive(plan: Plan) -> dict[int, list[float]]:
-    """Each node's own temp blocks: its counts minus its children's, with an InitPlan's (or CTE's)
-    counts moved to the node that consumed them (they are counted there too)."""
-    own = {node.id: [_number(node, key) for key in _FIELDS] for node in plan.nodes}
-    for node in plan.nodes:
-        for child in node.children:
-            for index, key in enumerate(_FIELDS):
-                own[node.id][index] -= _number(child, key)
-    for node in plan.nodes:
-        if node.parent_relationship != "InitPlan" or node.parent is None:
-            continue
-        for index, key in enumerate(_FIELDS):
-            remaining = _number(node, key)
-            for consumer in _consumers(node):
-                taken = min(remaining, max(0.0, own[consumer.id][index]))
-                own[consumer.id][index] -= taken
-                own[node.parent.id][index] += taken
-                remaining -= taken
-    return {key: [max(0.0, value) for value in values] for key, values in own.items()}
-
-
-def _consumers(initplan: PlanNode) -> list[PlanNode]:
-    owner = initplan.parent
-    assert owner is not None
-    inside = {id(n) for n in initplan.walk()}
-    scope = [n for n in owner.walk() if id(n) not in inside and n is not owner]
-    cte = initplan.cte_name
-    if cte is not None:
-        return [n for n in scope if n.node_type == "CTE Scan" and n.get("CTE Name") == cte]
-    if owner.node_type in ("Gather", "Gather Merge"):
-        return []
-    name = initplan.subplan_name or ""
-    returns = _RETURNS.search(name)
-    if returns:
-        patterns = [re.compile(re.escape(p.strip()) + r"(?!\d)") for p in returns.group(1).split(",")]
-    else:
-        patterns = [re.compile(re.escape(f"({name.split(' (', 1)[0]})") + r"\.col\d")]
-    for candidate in scope:
-        text = candidate.expression_text()
-        if any(pattern.search(text) for pattern in patterns):
-            return [candidate]
-    return []
-
-
-def _number(node: PlanNode, key: str) -> float:
-    value = node.get(key)
-    return float(value) if isinstance(value, (int, float)) else 0.0
