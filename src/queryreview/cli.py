@@ -11,6 +11,7 @@ import sys
 import click
 
 from queryreview import __version__
+from queryreview.cli_advise import advise
 from queryreview.cli_collect import Duration, collect
 from queryreview.cli_explain import explain
 from queryreview.cli_gate import gate
@@ -144,6 +145,7 @@ def rules(name: str | None, output_format: str) -> None:
 main.add_command(collect)
 main.add_command(explain)
 main.add_command(gate)
+main.add_command(advise)
 
 
 def _split_tokens(values: tuple[str, ...]) -> list[str] | None:

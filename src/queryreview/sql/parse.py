@@ -101,7 +101,7 @@ def parse_statement(statement: Statement) -> None:
 def _parse_spaced(statement: Statement) -> bool:
     """Retry with a space after each ``$n``: sqlglot reads ``$1,$2`` (common in pg_stat_statements
     texts) as a dollar quote. Node offsets are mapped back to the original text. True if it parsed."""
-    from queryreview.sources.postgres.explain_params import spaced_parameters  # the one lexer-aware repair
+    from queryreview.sql.params import spaced_parameters
 
     spaced = spaced_parameters(statement.text)
     if spaced == statement.text:
