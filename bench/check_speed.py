@@ -189,7 +189,7 @@ def main() -> None:
             raw_json = min(timed(pglast_json) for _ in range(3))
             print(f"pglast {pglast.__version__} parse_sql (AST objects) {rate(len(texts), objects)}")
             print(f"pglast parse_sql_json (libpg_query)   {rate(len(texts), raw_json)}")
-            print(f"ratio: our full pipeline is {median / objects:.1f}x pglast parse_sql, "
+            print(f"ratio: our full pipeline takes {median / objects:.1f}x the time of pglast parse_sql, "
                   f"{median / raw_json:.1f}x libpg_query; sqlglot parse alone is {parse_time / objects:.1f}x pglast")
 
     # --- memory -----------------------------------------------------------------------------
