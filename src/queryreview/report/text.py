@@ -58,9 +58,25 @@ def render(review: Review, color: bool | None = None, width: int | None = None) 
         out.extend(_finding_lines(finding, split_sources.get(path), width, paint))
     out.extend(_recommendation_lines(review, width, paint))
     out.append(paint(_summary_line(review), "bold"))
-    out.extend(paint(f"skipped {_clean(skipped)}", "dim") for skipped in review.skipped_rules)
+    out.extend(paint(f"skipped {_clean(line)}", "dim") for line in _skipped_lines(review.skipped_rules))
     out.extend(paint(f"note: {_clean(note)}", "dim") for note in review.notes)
     return "\n".join(out) + "\n"
+
+
+def _skipped_lines(skipped: list[str]) -> list[str]:
+    """One line per reason: "QR201, QR202 (2 rules): needs a database catalog …" (JSON keeps one per rule)."""
+    by_reason: dict[str, list[str]] = {}
+    for entry in skipped:
+        rule, _, reason = entry.partition(": ")
+        by_reason.setdefault(reason, []).append(rule)
+    lines = []
+    for reason, rules in by_reason.items():
+        if len(rules) == 1:
+            lines.append(f"{rules[0]}: {reason}")
+        else:
+            codes = ", ".join(rule.split(" ", 1)[0] for rule in rules)
+            lines.append(f"{codes} ({len(rules)} rules): {reason}")
+    return lines
 
 
 def _finding_lines(finding: Finding, lines: list[str] | None, width: int, paint) -> list[str]:
