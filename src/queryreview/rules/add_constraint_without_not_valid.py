@@ -11,8 +11,7 @@ from queryreview.sql.ddl import (
     Constraint,
     Ddl,
     ScriptFacts,
-    classify,
-    context,
+    alter_of_existing_table,
     statement_line,
     what_it_blocks,
 )
@@ -20,12 +19,10 @@ from queryreview.sql.resolve import NAMEDATALEN, quote_ident
 
 
 def check(raw: Statement, script: Script) -> Iterator[Hit]:
-    ddl = classify(raw)
-    if ddl is None or ddl.kind != "alter_table" or ddl.table is None:
-        return
-    facts, position = context(raw, script)
-    if facts.created_before(ddl.table, position):
+    found = alter_of_existing_table(raw, script)
+    if found is None:
         return  # an empty table created earlier in this migration: validating it reads nothing
+    ddl, facts, position = found
     table = str(ddl.table)
     for action in ddl.actions:
         if action.kind == "add_constraint" and action.constraint.kind in ("foreign_key", "check"):

@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Iterator
 
 from queryreview.model import Hit, Script, Statement
-from queryreview.sql.ddl import Ddl, Name, classify, context
+from queryreview.sql.ddl import Ddl, Name, alter_of_existing_table
 from queryreview.sql.resolve import quote_ident
 
 
 def check(raw: Statement, script: Script) -> Iterator[Hit]:
-    ddl = classify(raw)
-    if ddl is None or ddl.kind != "alter_table" or ddl.table is None:
-        return
-    facts, position = context(raw, script)
-    if facts.introduced_before(ddl.table, position):
+    found = alter_of_existing_table(raw, script, introduced=True)
+    if found is None:
         return  # created (or renamed into place) by this migration: no deployed code uses the name
+    ddl, facts, position = found
     table = str(ddl.table)
     for action in ddl.actions_of("rename_table", "set_schema"):
         if _view_keeps_old_name(facts.ddls[position + 1 :], ddl.table):

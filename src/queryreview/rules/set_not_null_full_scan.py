@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Iterator
 
 from queryreview.model import Fix, Hit, Script, Statement
-from queryreview.sql.ddl import ACCESS_EXCLUSIVE, classify, context, what_it_blocks
+from queryreview.sql.ddl import ACCESS_EXCLUSIVE, alter_of_existing_table, what_it_blocks
 from queryreview.sql.resolve import NAMEDATALEN, quote_ident
 
 
 def check(raw: Statement, script: Script) -> Iterator[Hit]:
-    ddl = classify(raw)
-    if ddl is None or ddl.kind != "alter_table" or ddl.table is None:
+    found = alter_of_existing_table(raw, script)
+    if found is None:
         return
-    facts, position = context(raw, script)
-    if facts.created_before(ddl.table, position):
-        return
+    ddl, facts, position = found
     table = str(ddl.table)
     for action in ddl.actions:
         if action.kind == "set_not_null":

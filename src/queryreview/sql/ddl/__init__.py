@@ -55,6 +55,7 @@ from queryreview.sql.ddl.rewrites import (
     volatile_call,
 )
 from queryreview.sql.ddl.script import (
+    alter_of_existing_table,
     NotNullProof,
     ScriptFacts,
     ScriptIndex,
@@ -69,6 +70,7 @@ from queryreview.sql.ddl.statements import Action, ColumnDef, Constraint, Ddl, R
 from queryreview.sql.ddl.words import Name, Word, ident, render_words, words
 
 __all__ = [
+    "alter_of_existing_table",
     "ACCESS_EXCLUSIVE", "ACCESS_SHARE", "EXCLUSIVE", "LOCK_RANK", "ROW_EXCLUSIVE", "ROW_SHARE", "SHARE",
     "SHARE_ROW_EXCLUSIVE", "SHARE_UPDATE_EXCLUSIVE", "MAYBE_FREE_TARGETS", "VOLATILE_FUNCTIONS",
     "Action", "ColumnDef", "Constraint", "Ddl", "Name", "NotNullProof", "PgType", "Reference", "RelationLock",

@@ -295,3 +295,21 @@ def statement_line(script: Any, index: int) -> int:
     """1-based line of statement ``index`` of a script, for messages that point back at it."""
     statement = script.statements[index]
     return statement.source.position(statement.start)[0]
+
+
+def alter_of_existing_table(stmt: Any, script: Any, *, introduced: bool = False) -> tuple[Any, ScriptFacts, int] | None:
+    """(ddl, facts, position) for an ALTER TABLE of a table that existed before this script, else None.
+
+    A table created earlier in the script does not count (it is empty); with ``introduced``,
+    neither does one renamed into place (no deployed code uses its name yet).
+    """
+    from queryreview.sql.ddl.grammar import classify
+
+    ddl = classify(stmt)
+    if ddl is None or ddl.kind != "alter_table" or ddl.table is None:
+        return None
+    facts, position = context(stmt, script)
+    seen_here = facts.introduced_before if introduced else facts.created_before
+    if seen_here(ddl.table, position):
+        return None
+    return ddl, facts, position
