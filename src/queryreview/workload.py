@@ -155,7 +155,6 @@ _READ_ONLY_PREFIXES = ("st_", "json", "array_", "ts_", "to_", "regexp_", "string
                        "plainto_", "phraseto_", "websearch_", "tsvector_", "tsquery_", "quote_", "generate_",
                        "xml", "uuid_", "range_", "covar_", "regr_", "bit_", "current_", "justify_")
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
-_PARAMETER = re.compile(r"(\$\d+)(?=\S)")
 _COMMENT = re.compile(r"/\*.*?\*/|--[^\n]*", re.S)
 _FIRST_WORD = re.compile(r"\s*\(*\s*([A-Za-z]+)")
 _DML_WORDS = frozenset("select with insert update delete merge values table".split())
@@ -218,27 +217,9 @@ def _shape(text: str) -> Shape | None:
 
 def parse(text: str) -> Any:
     """A fresh parse tree of a pg_stat_statements text (postgres dialect), or None when it does not parse."""
-    from queryreview.sql.parse import MAX_NESTING_DEPTH, parse_sql
+    from queryreview.sql.parse import parse_text
 
-    if _depth(text) > MAX_NESTING_DEPTH:
-        return None
-    # sqlglot's tokenizer reads `$1,$2` as the start of a dollar-quoted string: a space after
-    # each placeholder keeps the meaning (and `$n` cannot open a dollar quote in PostgreSQL).
-    try:
-        return parse_sql(_PARAMETER.sub(r"\1 ", text))
-    except Exception:  # noqa: BLE001 - any parser failure: this text is skipped, never fatal
-        return None
-
-
-def _depth(text: str) -> int:
-    depth = deepest = 0
-    for char in text:
-        if char == "(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char == ")":
-            depth -= 1
-    return deepest
+    return parse_text(text)
 
 
 def _describe(tree: Any) -> Shape:

@@ -112,11 +112,10 @@ def _targets(items: Iterable[Finding | Statement | StatementImpact | str]) -> li
 
 
 def _target(text: str, impact: StatementImpact) -> _Target | None:
-    from queryreview.sources.postgres.explain_params import spaced_parameters
     from queryreview.sql.parse import statements
 
-    # pg_stat_statements writes `IN ($1,$2)`, which sqlglot misreads as a dollar quote
-    parsed = [s for s in statements(SourceText("<statement>", spaced_parameters(text))) if s.ast is not None]
+    # statements() also repairs pg_stat_statements' `IN ($1,$2)`, which sqlglot alone misreads
+    parsed = [s for s in statements(SourceText("<statement>", text)) if s.ast is not None]
     if len(parsed) != 1:
         return None  # not one parseable statement: nothing to rewrite
     return _Target(parsed[0], impact, set())

@@ -8,6 +8,7 @@ from typing import Any, Iterator
 from queryreview.catalog import Catalog, Index, Table
 from queryreview.model import Fix, Hit
 from queryreview.sql.resolve import drop_index_sql, inherited, partitions, rows_text, table_rows, twin_index
+from queryreview.workload import when
 
 
 def check(catalog: Catalog, settings: dict[str, Any]) -> Iterator[Hit]:
@@ -58,28 +59,11 @@ def _partition_copies(catalog: Catalog, table: Table, index: Index) -> list[Inde
 
 def _window(catalog: Catalog) -> tuple[str, int] | None:
     """(date the counters start, days they cover) from pg_stat_database.stats_reset, if known."""
-    if not catalog.stats_reset:
+    start = when(catalog.stats_reset)
+    if start is None:
         return None
-    try:
-        start = datetime.fromisoformat(str(catalog.stats_reset).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=timezone.utc)
-    now = _collected_at(catalog) or datetime.now(timezone.utc)
+    now = when(catalog.collected_at) or datetime.now(timezone.utc)  # a snapshot's window ends when it was taken
     return start.date().isoformat(), max((now - start).days, 0)
-
-
-def _collected_at(catalog: Catalog) -> datetime | None:
-    """When a snapshot was taken (the window ends there, not now), if the catalog says."""
-    value = getattr(catalog, "collected_at", None)
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _size(size_bytes: int) -> str:

@@ -64,6 +64,15 @@ def statements(source: SourceText) -> list[Statement]:
     return result
 
 
+def parse_text(text: str):
+    """The tree of a text holding one statement (a pg_stat_statements entry…), with every guard
+    ``check`` applies (nesting limit, ``$1,$2`` repair); None when it is not one parseable statement."""
+    found = statements(SourceText("<statement>", text))
+    if len(found) != 1:
+        return None
+    return found[0].ast
+
+
 def split_statements(source: SourceText) -> list[Statement]:
     """Statements of ``source``, not parsed yet: cheap, so a caller can parse (and drop) one at a time."""
     result = []
