@@ -86,17 +86,10 @@ def advise(options: AdviseOptions) -> tuple[Review, AdviseRun]:
     review = Review()
     inputs = _inputs(options, review.notes)
     try:
-        from queryreview.advisor.run import AdvisorRun
-
-        outcome = AdvisorRun(inputs.statements, inputs.catalog, inputs.session, options, review.notes).run()
-        rewrites = _rewrites(inputs)  # after the advisor: its hypothetical indexes are gone by now
+        outcome = recommend(inputs, options, review)
     finally:
         if inputs.session is not None:
             inputs.session.close()
-    drops = _drops(inputs.catalog)
-    review.recommendations = (outcome.recommendations + [r for r in rewrites if not r.rejected]
-                              + [r for r in drops if not r.rejected])
-    review.rejected = outcome.rejected + [r for r in rewrites if r.rejected] + [r for r in drops if r.rejected]
     review.statements = len(inputs.statements)
     review.parsed = len(inputs.statements)
     review.files = inputs.files
@@ -107,12 +100,29 @@ def advise(options: AdviseOptions) -> tuple[Review, AdviseRun]:
 
 
 @dataclass
-class _Inputs:
-    statements: list
+class AdviseInputs:
+    statements: list  # advisor.statements.WorkStatement, busiest first
     catalog: object
-    session: object | None
+    session: object | None  # an open Session to cost on, or None (estimates)
     files: int = 0
     window_days: float | None = None  # the pg_stat_statements window the statements' times cover
+
+
+_Inputs = AdviseInputs
+
+
+def recommend(inputs: AdviseInputs, options: AdviseOptions, review: Review):
+    """Indexes to create, rewrites, indexes to drop: into ``review.recommendations`` (ranked) and
+    ``review.rejected``; returns the advisor's Outcome (figures). The session stays open."""
+    from queryreview.advisor.run import AdvisorRun
+
+    outcome = AdvisorRun(inputs.statements, inputs.catalog, inputs.session, options, review.notes).run()
+    rewrites = _rewrites(inputs)  # after the advisor: its hypothetical indexes are gone by now
+    drops = _drops(inputs.catalog)
+    review.recommendations = (outcome.recommendations + [r for r in rewrites if not r.rejected]
+                              + [r for r in drops if not r.rejected])
+    review.rejected = outcome.rejected + [r for r in rewrites if r.rejected] + [r for r in drops if r.rejected]
+    return outcome
 
 
 def _rewrites(inputs: _Inputs) -> list:

@@ -12,6 +12,7 @@ import click
 
 from queryreview import __version__
 from queryreview.cli_advise import advise
+from queryreview.cli_audit import audit
 from queryreview.cli_collect import Duration, collect
 from queryreview.cli_explain import explain
 from queryreview.cli_gate import gate
@@ -146,6 +147,7 @@ main.add_command(collect)
 main.add_command(explain)
 main.add_command(gate)
 main.add_command(advise)
+main.add_command(audit)
 
 
 def _split_tokens(values: tuple[str, ...]) -> list[str] | None:

@@ -31,7 +31,7 @@ from queryreview.sources.embedded import EmbeddedServer, bin_dir
 __all__ = [
     "DATABASE", "DEMO_RULE_SETTINGS", "DemoDatabase", "WorkloadRun", "ScriptRun", "Script", "StatementLatency",
     "prepare_demo", "run_workload", "reset_indexes", "examples_dir", "default_cache_dir", "workload_scripts",
-    "solution_statements",
+    "solution_statements", "demo_lock",
 ]
 
 DATABASE = "dashboard"
@@ -190,6 +190,13 @@ def _lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def demo_lock(demo: DemoDatabase):
+    """Hold the demo's lock (as prepare_demo does while loading): one workload-and-audit at a time.
+
+    Take it after prepare_demo returned (the lock is not re-entrant)."""
+    return _lock(demo.cache_dir / "demo.lock")
 
 
 def _connect(dsn: str, options: str | None = None):
