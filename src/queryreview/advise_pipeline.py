@@ -111,14 +111,15 @@ class AdviseInputs:
 _Inputs = AdviseInputs
 
 
-def recommend(inputs: AdviseInputs, options: AdviseOptions, review: Review):
+def recommend(inputs: AdviseInputs, options: AdviseOptions, review: Review, rule_settings: dict | None = None):
     """Indexes to create, rewrites, indexes to drop: into ``review.recommendations`` (ranked) and
-    ``review.rejected``; returns the advisor's Outcome (figures). The session stays open."""
+    ``review.rejected``; returns the advisor's Outcome (figures). The session stays open.
+    ``rule_settings`` (by rule name) reach the drop rules (unused-index's thresholds)."""
     from queryreview.advisor.run import AdvisorRun
 
     outcome = AdvisorRun(inputs.statements, inputs.catalog, inputs.session, options, review.notes).run()
     rewrites = _rewrites(inputs)  # after the advisor: its hypothetical indexes are gone by now
-    drops = _drops(inputs.catalog)
+    drops = _drops(inputs.catalog, rule_settings)
     review.recommendations = (outcome.recommendations + [r for r in rewrites if not r.rejected]
                               + [r for r in drops if not r.rejected])
     review.rejected = outcome.rejected + [r for r in rewrites if r.rejected] + [r for r in drops if r.rejected]
@@ -136,11 +137,11 @@ def _rewrites(inputs: _Inputs) -> list:
                                    window_days=inputs.window_days)
 
 
-def _drops(catalog) -> list:
+def _drops(catalog, rule_settings: dict | None = None) -> list:
     """DROP INDEX recommendations for unused, duplicate and redundant indexes (advisor/drops.py)."""
     from queryreview.advisor.drops import drop_recommendations
 
-    return drop_recommendations(catalog)
+    return drop_recommendations(catalog, rule_settings)
 
 
 def _inputs(options: AdviseOptions, notes: list[str]) -> _Inputs:

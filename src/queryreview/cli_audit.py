@@ -65,16 +65,18 @@ class ScriptSpec(click.ParamType):
                    "measured before/after (the demo always allows it).")
 @click.option("--keep", is_flag=True, help="With --verify: keep the indexes instead of dropping them afterwards.")
 @click.option("--verify-script", "verify_scripts", type=ScriptSpec(), multiple=True,
-              help="With --verify on a DSN: pgbench script(s) that replay the workload, FILE[@WEIGHT]. Repeatable.")
+              help="With --verify on a DSN: pgbench script(s) to run before and after, FILE[@WEIGHT]. Repeatable. "
+                   "Default: a replay of the busiest SELECTs of pg_stat_statements with sampled values.")
 @click.option("--select", multiple=True, help="Rules to run (codes, names, prefixes). Repeatable; commas allowed.")
 @click.option("--ignore", multiple=True, help="Rules to skip. Repeatable; commas allowed.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file.")
 @click.option("--fail-on", type=click.Choice(("info", "warning", "error")),
               help="Exit 1 when a finding is at or above this severity (default: the report decides nothing).")
-@click.option("--demo-duration", type=Duration(), default="15s", show_default=True,
-              help="The demo: how long the dashboard workload runs (each run, with --verify twice).")
-@click.option("--demo-clients", type=click.IntRange(min=1, max=64), default=4, show_default=True,
-              help="The demo: concurrent pgbench clients.")
+@click.option("--duration", type=Duration(), default="15s", show_default=True,
+              help="How long each measured workload run lasts (the demo's, and --verify's before and after), "
+                   "after a 3 s warm-up.")
+@click.option("--clients", type=click.IntRange(min=1, max=64), default=4, show_default=True,
+              help="Concurrent pgbench clients of those runs.")
 @click.option("--demo-scale", type=click.FloatRange(min=0.001, max=20), default=1.0, show_default=True,
               help="The demo: data size (1 = 50,000 customers, about 3.5 million rows).")
 @click.option("--cache-dir", type=click.Path(file_okay=False),
@@ -84,7 +86,7 @@ def audit(ctx: click.Context, dsn: str | None, snapshot_path: str | None, top: i
           output: str | None, no_color: bool, quiet: bool, statement_timeout: int, lock_timeout: int, analyze: bool,
           no_advice: bool, budget: int | None, max_indexes: int, min_saving: float, disposable: bool, verify: bool,
           keep: bool, verify_scripts: tuple, select: tuple[str, ...], ignore: tuple[str, ...],
-          config_path: str | None, fail_on: str | None, demo_duration: int, demo_clients: int, demo_scale: float,
+          config_path: str | None, fail_on: str | None, duration: int, clients: int, demo_scale: float,
           cache_dir: str | None) -> None:
     """Audit a database's workload: what makes it slow, what to change, and by how much.
 
@@ -119,7 +121,7 @@ def audit(ctx: click.Context, dsn: str | None, snapshot_path: str | None, top: i
         config_path=Path(config_path) if config_path else None, fail_on=fail_on,
         debug=bool(ctx.obj and ctx.obj.get("debug")),
         demo_cache_dir=Path(cache_dir) if cache_dir else None, demo_scale=demo_scale,
-        demo_duration_s=demo_duration / 1000, demo_clients=demo_clients,
+        duration_s=duration / 1000, clients=clients,
     )
     progress = stderr_progress(quiet)
     try:

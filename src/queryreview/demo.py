@@ -54,7 +54,7 @@ _LOAD_OPTIONS = "-c maintenance_work_mem=256MB -c synchronous_commit=off -c clie
 DEMO_RULE_SETTINGS: dict[str, dict[str, object]] = {
     "n-plus-one": {"min_calls": 20},
     "cache-candidate": {"min_calls": 20},
-    "unused-index": {"min_stats_days": 0},
+    "unused-index": {"min_stats_days": 0, "min_size_bytes": 0},  # the planted one is small at test scales
     "read-replica-candidate": {"min_database_time_s": 10},
     "stats-evicted": {"min_window_hours": 0},
 }

@@ -56,13 +56,14 @@ class AuditOptions:
     config_path: Path | None = None
     fail_on: str | None = None  # None: the report decides nothing (exit 0 unless partial)
     debug: bool = False
+    # workload runs with pgbench: the demo's, and --verify's before and after (same settings both times)
+    duration_s: float = 15.0
+    clients: int = 4
+    jobs: int = 2
+    warmup_s: float = 3.0
     # the demo
     demo_cache_dir: Path | None = None
     demo_scale: float = 1.0
-    demo_duration_s: float = 15.0
-    demo_clients: int = 4
-    demo_jobs: int = 2
-    demo_warmup_s: float = 3.0
 
     @property
     def is_demo(self) -> bool:
@@ -123,16 +124,33 @@ def audit(options: AuditOptions, progress: Progress | None = None) -> AuditRepor
         from queryreview.audit.verify import check_disposable
 
         check_disposable(options.disposable, "live" if options.snapshot_path is None else "snapshot")
-        if not options.verify_scripts:
-            raise InputError("--verify on a database needs the workload to run twice",
-                             hint="give pgbench scripts with --verify-script FILE[@WEIGHT] (repeatable); "
-                                  "the demo (no DSN) brings its own")
     if options.is_demo:
         report = _demo(options, progress)
     else:
-        report = _Audit(options, progress).run()
+        auditor = _Audit(options, progress)
+        report = auditor.run()
+        if options.verify and report.partial is None:
+            report.verification = _verify_live(options, auditor.workload, report, progress)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _verify_live(options: AuditOptions, workload, report: AuditReport, progress: Progress):
+    """--verify on a disposable database: the user's pgbench scripts, else a replay of its busiest SELECTs."""
+    from queryreview.audit.verify import replay_runner, script_runner, verify
+
+    timing = {"duration_s": options.duration_s, "clients": options.clients, "jobs": options.jobs,
+              "warmup_s": options.warmup_s, "progress": progress.say}
+    if options.verify_scripts:
+        runner = script_runner(options.dsn, list(options.verify_scripts), **timing)
+    elif workload is not None:
+        runner = replay_runner(options.dsn, workload, top=20, **timing)
+    else:
+        raise InputError("--verify needs a workload to run twice: pg_stat_statements was not readable",
+                         hint="give pgbench scripts with --verify-script FILE[@WEIGHT]")
+    progress.say("--verify: measuring the workload, building the recommended indexes, measuring again")
+    return verify(options.dsn, report.recommendations, runner, keep=options.keep,
+                  lock_timeout_ms=max(options.lock_timeout_ms, 5000), progress=progress.say)
 
 
 # -- the demo --------------------------------------------------------------------------------------
@@ -150,9 +168,9 @@ def _demo(options: AuditOptions, progress: Progress) -> AuditReport:
 
 
 def _demo_audit(demo, options: AuditOptions, progress: Progress, rule_settings: dict, run_workload) -> AuditReport:
-    seconds = max(1, round(options.demo_duration_s))
-    measured = progress.task(f"running the dashboard workload ({options.demo_duration_s:g} s, "
-                             f"{options.demo_clients} clients)", total=seconds)
+    seconds = max(1, round(options.duration_s))
+    measured = progress.task(f"running the dashboard workload ({options.duration_s:g} s, "
+                             f"{options.clients} clients)", total=seconds)
 
     def said(message: str) -> None:
         match = re.match(r"workload (\d+)/", message)
@@ -161,8 +179,8 @@ def _demo_audit(demo, options: AuditOptions, progress: Progress, rule_settings: 
         else:
             progress.say(message)
 
-    workload_run = run_workload(demo, duration_s=options.demo_duration_s, clients=options.demo_clients,
-                                jobs=options.demo_jobs, warmup_s=options.demo_warmup_s, progress=said)
+    workload_run = run_workload(demo, duration_s=options.duration_s, clients=options.clients,
+                                jobs=options.jobs, warmup_s=options.warmup_s, progress=said)
     before = None
     if options.verify:
         from queryreview.audit.verify import Measured
@@ -184,8 +202,8 @@ def _demo_audit(demo, options: AuditOptions, progress: Progress, rule_settings: 
         from queryreview.audit.verify import demo_runner, verify
 
         progress.say("--verify: building the recommended indexes, then the same workload again")
-        runner = demo_runner(demo, duration_s=options.demo_duration_s, clients=options.demo_clients,
-                             jobs=options.demo_jobs, warmup_s=options.demo_warmup_s, progress=said)
+        runner = demo_runner(demo, duration_s=options.duration_s, clients=options.clients,
+                             jobs=options.jobs, warmup_s=options.warmup_s, progress=said)
         measured = progress.task("running the workload with the indexes", total=seconds)
         report.verification = verify(demo.dsn, report.recommendations, runner, before=before, keep=options.keep,
                                      lock_timeout_ms=max(options.lock_timeout_ms, 5000), progress=progress.say)
@@ -214,6 +232,8 @@ class _Audit:
         self.explained_top: list[int] = []  # the queryids EXPLAIN was attempted for, in order
         self.server = ServerInfo()
         self.validated_by: str | None = None
+        self.rule_settings: dict | None = None  # by rule name, as the review used them (the drops use them too)
+        self.parsed_plans: dict = {}  # finding location -> Plan
 
     def run(self) -> AuditReport:
         from queryreview.errors import RuntimeFailure
@@ -309,6 +329,7 @@ class _Audit:
         settings, severities = rule_overrides(config, rules)
         for name, values in self.rule_defaults.items():
             settings[name] = {**values, **settings.get(name, {})}
+        self.rule_settings = settings
         texts = {entry.queryid: entry.query for entry in _top_entries(self.workload, self.options.top)}
         inputs = []
         for queryid, result in self.plans.items():
@@ -351,7 +372,7 @@ class _Audit:
                                 statement_timeout_ms=self.options.statement_timeout_ms)
         inputs = AdviseInputs(statements, self.catalog, self.session,
                               window_days=window_days(self.workload.stats_reset, self.workload.collected_at))
-        outcome = recommend(inputs, options, self.review)
+        outcome = recommend(inputs, options, self.review, self.rule_settings)
         self.validated_by = outcome.validated_by
 
     # -- assemble -----------------------------------------------------------------------------------
@@ -369,7 +390,7 @@ class _Audit:
             for impact in recommendation.statements:
                 if impact.queryid is not None:
                     helped.setdefault(impact.queryid, []).append(index)
-        parsed = getattr(self, "parsed_plans", {})
+        parsed = self.parsed_plans
         rows = []
         for rank, entry in enumerate(_top_entries(workload, self.options.top), start=1):
             name = f"pg_stat_statements:{entry.queryid}"
