@@ -322,7 +322,7 @@ class _Audit:
         from queryreview.plan.tree import parse_plan
         from queryreview.rules.registry import select_rules
 
-        self.progress.say("reviewing statements, plans and the catalog")
+        self.progress.task("reviewing statements, plans and the catalog")
         config = load_config(self.options.config_path)
         rules = select_rules(self.options.select if self.options.select is not None else config.select,
                              list(config.ignore) + list(self.options.ignore))
@@ -358,8 +358,8 @@ class _Audit:
         if self.workload is None:
             self.skipped.append("index advice: no pg_stat_statements workload to advise on")
             return
-        self.progress.say("costing index candidates" if self.session is not None
-                          else "estimating index candidates (no database to cost on)")
+        self.progress.task("costing index candidates" if self.session is not None
+                           else "estimating index candidates (no database to cost on)")
         statements, more = from_workload(self.workload)
         self.review.notes.extend(more)
         statements = statements[: self.options.top]

@@ -18,7 +18,7 @@ class Progress:
     """Silent progress: what --quiet and a non-terminal stderr get."""
 
     def say(self, message: str) -> None:
-        """One step, shown as the current status (and kept as a line above the bars)."""
+        """One step, printed as a line above the bars (the current bar stays)."""
 
     def task(self, description: str, total: int | None = None) -> Update:
         """A counted step; the returned function takes (done, total)."""
@@ -42,7 +42,6 @@ class RichProgress(Progress):
         self._closed = False
 
     def say(self, message: str) -> None:
-        self._finish()
         from rich.text import Text
 
         self._bars.console.print(Text.assemble(("· ", "dim"), message))
@@ -53,7 +52,8 @@ class RichProgress(Progress):
         self._current = task_id
 
         def update(done: int, total_now: int) -> None:
-            self._bars.update(task_id, completed=done, total=total_now)
+            if task_id in self._bars.task_ids:  # a later task may have replaced it
+                self._bars.update(task_id, completed=done, total=total_now)
 
         return update
 
