@@ -21,6 +21,8 @@ Per FROM item of every query level (resolved to catalog tables by sql/resolve.py
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -138,7 +140,10 @@ class Candidate:
 
     def name_parts(self) -> list[str]:
         """What a readable name lists: key columns (or the expression's columns), then 'partial'/'trgm'."""
-        parts = [key.text if not key.expression else "_".join(key.columns) or "expr" for key in self.keys]
+        # an expression reads as its words: date(created_at) -> date_created_at (not created_at, which
+        # would collide with the plain column's index and end up as created_at_idx1)
+        parts = [key.text if not key.expression else "_".join(re.findall(r"\w+", key.text.lower())) or "expr"
+                 for key in self.keys]
         if self.method == "gin":
             parts.append("trgm")
         if self.predicate:
