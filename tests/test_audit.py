@@ -209,3 +209,24 @@ def test_an_unreachable_database_is_one_line_and_exit_3() -> None:
                                        "--quiet"])
     assert result.exit_code == 3
     assert "Traceback" not in result.output and re.search(r"error: .*127\.0\.0\.1", result.output), result.output
+
+
+def test_the_audit_does_not_flood_pg_stat_statements_with_its_own_explains(shop: str) -> None:
+    """Each what-if EXPLAIN EXECUTE of a differently named prepared statement was a new utility entry:
+    thousands per audit on PG 15, evicting the statistics being audited. One name now."""
+    def entries() -> list[str]:
+        with psycopg.connect(shop, autocommit=True) as conn:
+            return [row[0] for row in conn.execute(
+                "SELECT query FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database())")]
+
+    before = entries()
+    audit(AuditOptions(dsn=shop, top=50))
+    first = entries()
+    audit(AuditOptions(dsn=shop, top=50))
+    second = entries()
+    added = [text for text in first if text not in before]
+    # its catalog queries and one EXPLAIN per statement: a fixed few, not one per what-if call
+    assert len(added) <= 60, added
+    assert len(second) - len(first) <= 2, [text for text in second if text not in first]
+    assert not [text for text in second if re.search(r"EXECUTE qr_(?!1\b)", text)]

@@ -40,9 +40,10 @@ carries what was gathered).
 
 from __future__ import annotations
 
-import itertools
+import functools
 import json
 import re
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -81,7 +82,8 @@ _PARAMETER_IN_MESSAGE = re.compile(r"parameter \$(\d+)")
 # NOT NULL domain (23502) or a data exception (class 22).
 _FALLBACK_STATES = frozenset({"42P18", "42804", "42883", "42725", "23502"})
 _TYPE_STATES = frozenset({"42P18", "42804", "42883", "42725"})  # worth another PREPARE with types given
-_NAMES = itertools.count(1)
+_PREPARED_NAME = "qr_1"
+_TYPE_NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Session -> {type oid: name}
 _SET_LOCAL = marked("SELECT set_config(name, value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)")
 _STATEMENT_NAME = re.compile(r"qr_\d+")
 _FATAL = pq.ExecStatus.FATAL_ERROR
@@ -183,17 +185,33 @@ class _Text:
 
 
 def _proved(text: str) -> _Text:
-    """Repair what pg_stat_statements' normalization breaks, then prove the result (UnsafeStatement)."""
+    """Repair what pg_stat_statements' normalization breaks, then prove the result (UnsafeStatement).
+
+    The proof (parse, guard, split) is cached per text: the advisor explains the same statement
+    hundreds of times. Each call gets its own _Text (notes and per-session facts are not shared).
+    """
+    proof = _proof(text)
+    if isinstance(proof, str):
+        raise UnsafeStatement(proof)
+    body, tree, count, modifies, notes = proof
+    return _Text(body, tree, count, modifies, list(notes))
+
+
+@functools.lru_cache(maxsize=2048)
+def _proof(text: str) -> tuple | str:
     from queryreview.sql.split import split
 
     if "\x00" in text:  # libpq would cut the text there: what runs must be what was proved
-        raise UnsafeStatement("refusing to run this SQL: it contains a NUL character")
+        return "refusing to run this SQL: it contains a NUL character"
     repaired, notes = params.repair_typed_literals(params.spaced_parameters(text))
-    tree = prove_single_statement(repaired)
+    try:
+        tree = prove_single_statement(repaired)
+    except UnsafeStatement as error:
+        return str(error)
     pieces = split(repaired)  # the guard saw exactly one; send only its code (no trailing ';' or comments)
     body = repaired[pieces[0].start : pieces[0].end]
     modifies = any(True for _ in tree.find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Lock))
-    return _Text(body, tree, params.parameter_count(body), modifies, notes)
+    return body, tree, params.parameter_count(body), modifies, tuple(notes)
 
 
 class _Explainer:
@@ -202,7 +220,7 @@ class _Explainer:
         self.wire = _Wire(session)
         self.settings = _checked_settings(settings)
         self.sample_values = sample_values
-        self._type_names: dict[int, str] = {}
+        self._type_names = _TYPE_NAMES.setdefault(session, {})  # per session: explain_statement is called often
         self._attempt: str | None = None  # the method being tried: what a failure is recorded under
 
     def explain(self, text: str, analyze: bool, writes: bool) -> ExplainResult:
@@ -269,7 +287,10 @@ class _Explainer:
         return self._sampled(proved, failure)
 
     def _prepared_generic(self, proved: _Text, types: list[int]) -> tuple[str, list[int]]:
-        name = f"qr_{next(_NAMES)}"
+        # One name, always deallocated: pg_stat_statements records each EXPLAIN EXECUTE by its text,
+        # so a new name per EXPLAIN made a new entry each time (3,500 per audit on PG 15, evicting
+        # the very statistics being audited).
+        name = _PREPARED_NAME
         try:
             with self.wire.transaction():
                 oids = self.wire.parse(name, marked(proved.body), types)
