@@ -5,11 +5,15 @@ wheels) is loaded into a throwaway system PostgreSQL 15 cluster with hypopg, wit
 index at all (not even primary keys), and analyzed. The advisor then picks indexes for
 the 19 queries other than 2, 17 and 20 (weight 1 each) with hypopg costing, at each
 budget. Figures: the workload's total planner cost with the recommended indexes as a
-percentage of its cost without any, what-if EXPLAIN calls, hypothetical indexes created,
-and wall time.
+percentage of its cost without any, what-if EXPLAIN calls, wall and CPU time, and the
+chosen set's size: as estimated (what the budget is checked against: the advisor's size
+model, or hypopg_relation_size with ``--sizes hypopg``) and as built for real (each chosen
+index is created in a transaction that is rolled back, and measured).
 
     .venv/bin/python bench/advisor_tpch.py                      # budgets 200, 500, 1000 MB
     .venv/bin/python bench/advisor_tpch.py --budget 500 --algorithm extend
+    .venv/bin/python bench/advisor_tpch.py --sizes model hypopg --repeat 3   # bench/ADVISOR.md's table
+    .venv/bin/python bench/advisor_tpch.py --calibrate          # model and hypopg sizes vs built indexes
 
 One-time cost: the data (about 1 GB of CSV) and the loaded cluster are kept in
 ``--cache`` (default ``~/.cache/queryreview/bench-tpch``); the first run takes a few
@@ -250,14 +254,16 @@ def _backend_cpu(pid: int) -> float | None:
         return None
 
 
-def run_one(dsn: str, catalog, statements, candidates, budget_mb: int, algorithm: str) -> dict:
-    """One advisor run at one budget on a fresh session; figures for the table."""
+def run_one(dsn: str, catalog, statements, candidates, budget_mb: int, algorithm: str, sizes: str = "model") -> dict:
+    """One advisor run at one budget on a fresh session; figures for the table. ``sizes``: what the budget
+    is checked against, the advisor's size model ("model") or hypopg_relation_size ("hypopg")."""
     from queryreview.advisor.select import Limits, select
     from queryreview.advisor.whatif import HypoCosting, WhatIf
     from queryreview.sources.postgres.connect import SessionOptions, open_session
 
     budget = budget_mb << 20
-    with open_session(dsn, SessionOptions(statement_timeout_ms=60000)) as session, HypoCosting(session) as costing:
+    with open_session(dsn, SessionOptions(statement_timeout_ms=60000)) as session, \
+            HypoCosting(session, sizes=sizes) as costing:
         whatif = WhatIf(costing, infer=algorithm != "extend")
         server_before = _backend_cpu(session.backend_pid)
         wall, cpu = time.perf_counter(), time.process_time()
@@ -272,10 +278,42 @@ def run_one(dsn: str, catalog, statements, candidates, budget_mb: int, algorithm
         after = sum(r.cost for r in whatif.costs(statements, frozenset(chosen)).values())
         used = sum(whatif.size(candidate) for candidate in chosen)
     server = server_after - server_before if server_before is not None and server_after is not None else None
-    return {"algorithm": algorithm, "budget_mb": budget_mb, "percent": 100 * after / before, "calls": calls,
-            "inferred": inferred,
+    return {"algorithm": algorithm, "sizes": sizes, "budget_mb": budget_mb, "percent": 100 * after / before,
+            "calls": calls, "inferred": inferred,
             "wall_s": wall, "client_cpu_s": cpu, "server_cpu_s": server, "indexes": len(chosen),
-            "used_mb": used / (1 << 20), "chosen": [candidate.label() for candidate in chosen]}
+            "used_mb": used / (1 << 20), "chosen": [candidate.label() for candidate in chosen],
+            "definitions": [candidate.definition() for candidate in chosen]}
+
+
+# -- real sizes --------------------------------------------------------------------------------------
+
+
+_BUILT_NOW: set[str] = set()
+
+
+def real_sizes(dsn: str, definitions: list[str], cache: Path, rebuild: bool = False) -> dict[str, int]:
+    """pg_relation_size of each index built for real (CREATE INDEX, then ROLLBACK: nothing stays).
+
+    The data never changes once loaded, so sizes are kept in ``cache`` by definition (a JSON file in
+    the cluster's directory); ``rebuild`` builds each again once in this process."""
+    known = json.loads(cache.read_text()) if cache.exists() else {}
+    missing = sorted({d for d in definitions if d not in known or (rebuild and d not in _BUILT_NOW)})
+    if missing:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SET maintenance_work_mem = '1GB'")
+            for definition in missing:
+                started = time.perf_counter()
+                conn.execute("BEGIN")
+                try:
+                    conn.execute(definition.replace("CREATE INDEX ON", "CREATE INDEX qr_bench_real ON", 1))
+                    known[definition] = conn.execute("SELECT pg_relation_size('qr_bench_real')").fetchone()[0]
+                finally:
+                    conn.execute("ROLLBACK")
+                _BUILT_NOW.add(definition)
+                print(f"  built for real in {time.perf_counter() - started:.1f} s, rolled back: "
+                      f"{known[definition] / (1 << 20):.1f} MiB  {definition}", file=sys.stderr)
+        cache.write_text(json.dumps(known, indent=1, sort_keys=True))
+    return {d: known[d] for d in definitions}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -284,6 +322,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--budget", type=int, nargs="*", default=[200, 500, 1000], help="budgets in MB")
     parser.add_argument("--algorithm", choices=("queryreview", "extend", "both"), default="both")
+    parser.add_argument("--sizes", choices=("model", "hypopg"), nargs="*", default=["model"],
+                        help="what budgets are checked against: the advisor's size model (default) or "
+                             "hypopg_relation_size; both: --sizes model hypopg")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per row; times are the medians")
+    parser.add_argument("--no-real-sizes", action="store_true",
+                        help="skip building the chosen indexes for real (rolled back) to measure them")
+    parser.add_argument("--rebuild-sizes", action="store_true", help="ignore the cache of real sizes")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="only compare hypopg's and the model's sizes with real built ones, for every "
+                             "candidate and every one-column index")
     parser.add_argument("--show-indexes", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
@@ -296,27 +344,42 @@ def main(argv: list[str] | None = None) -> int:
 
     data = generate_data_files(args.cache, args.scale)
     dsn, stop, admin = start_cluster(args.cache, args.scale)
+    size_cache = args.cache / f"pg15-sf{args.scale:g}" / "real_sizes.json"
     try:
         load(dsn, admin, data)
         catalog = collect_from(dsn, CollectOptions(statements=False)).catalog
         queries = workload_queries(data)
+        if args.calibrate:
+            statements, _ = from_sources([SourceText(f"q{number:02d}.sql", text) for number, text in queries.items()])
+            pool = generate(statements, catalog)
+            print(calibrate(dsn, catalog, pool.candidates, size_cache, args.rebuild_sizes))
+            return 0
         algorithms = ["queryreview", "extend"] if args.algorithm == "both" else [args.algorithm]
         rows = []
-        for budget in args.budget:
-            for algorithm in algorithms:
-                started = time.perf_counter()
-                statements, _ = from_sources([SourceText(f"q{number:02d}.sql", text) for number, text in queries.items()])
-                pool = generate(statements, catalog)
-                candidates = [c for c in pool.candidates if served_by(c, catalog) is None]
-                prepare = time.perf_counter() - started
-                row = run_one(dsn, catalog, statements, candidates, budget, algorithm)
-                row["wall_s"] += prepare if algorithm == "queryreview" else 0.0
-                row["candidates"] = len(candidates) if algorithm == "queryreview" else None
-                rows.append(row)
-                print(_line(row), file=sys.stderr)
-                if args.show_indexes:
-                    for label in row["chosen"]:
-                        print(f"      {label}", file=sys.stderr)
+        for sizes in args.sizes:
+            for budget in args.budget:
+                for algorithm in algorithms:
+                    runs = []
+                    for _ in range(max(args.repeat, 1)):
+                        started = time.perf_counter()
+                        statements, _ = from_sources([SourceText(f"q{number:02d}.sql", text)
+                                                      for number, text in queries.items()])
+                        pool = generate(statements, catalog)
+                        candidates = [c for c in pool.candidates if served_by(c, catalog) is None]
+                        prepare = time.perf_counter() - started
+                        run = run_one(dsn, catalog, statements, candidates, budget, algorithm, sizes)
+                        run["wall_s"] += prepare if algorithm == "queryreview" else 0.0
+                        run["candidates"] = len(candidates) if algorithm == "queryreview" else None
+                        runs.append(run)
+                    row = _median(runs)
+                    if not args.no_real_sizes:
+                        built = real_sizes(dsn, row["definitions"], size_cache, args.rebuild_sizes)
+                        row["real_mb"] = sum(built.values()) / (1 << 20)
+                    rows.append(row)
+                    print(_line(row), file=sys.stderr)
+                    if args.show_indexes:
+                        for label in row["chosen"]:
+                            print(f"      {label}", file=sys.stderr)
         print(_table(rows))
         if args.json:
             args.json.write_text(json.dumps(rows, indent=2))
@@ -325,21 +388,82 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _median(runs: list[dict]) -> dict:
+    """The first run, with the median of each time over all runs (the rest is deterministic)."""
+    import statistics
+
+    row = dict(runs[0])
+    for key in ("wall_s", "client_cpu_s", "server_cpu_s"):
+        values = [run[key] for run in runs if run[key] is not None]
+        row[key] = statistics.median(values) if values else None
+    row["repeat"] = len(runs)
+    return row
+
+
+def calibrate(dsn: str, catalog, candidates, cache: Path, rebuild: bool) -> str:
+    """hypopg_relation_size and the size model against real built sizes: a table and its summary."""
+    import statistics
+
+    from queryreview.advisor.candidates import Candidate, column_key
+    from queryreview.advisor.sizes import SizeModel
+    from queryreview.advisor.whatif import HypoCosting
+    from queryreview.sources.postgres.connect import SessionOptions, open_session
+
+    sample = {c.definition(): c for c in candidates if c.method == "btree" and not c.predicate}
+    for table in catalog.tables.values():
+        for column in table.columns:
+            single = Candidate(table.qualified_name, (column_key(column.name),))
+            sample.setdefault(single.definition(), single)
+    real = real_sizes(dsn, sorted(sample), cache, rebuild)
+    with open_session(dsn, SessionOptions(statement_timeout_ms=60000)) as session, \
+            HypoCosting(session, sizes="hypopg") as costing:
+        costing.prefetch(list(sample.values()))
+        hypo = {definition: costing.sizes.get(candidate) for definition, candidate in sample.items()}
+        model = SizeModel.from_session(session, sorted({c.table for c in sample.values()}))
+        modelled = {definition: model.bytes(candidate) for definition, candidate in sample.items()}
+    rows = [(definition, real[definition], hypo[definition], modelled[definition]) for definition in sorted(sample)
+            if real[definition] >= 1 << 20 and hypo[definition] and modelled[definition]]
+
+    def error(estimate: int, actual: int) -> float:
+        return 100.0 * (estimate / actual - 1)
+
+    lines = ["| index | real | hypopg | model |", "|---|---:|---:|---:|"]
+    for definition, actual, hypopg, estimate in sorted(rows, key=lambda row: -abs(error(row[3], row[1]))):
+        lines.append(f"| {definition.replace('CREATE INDEX ON public.', '')} | {actual / (1 << 20):.1f} MB | "
+                     f"{hypopg / (1 << 20):.1f} MB ({error(hypopg, actual):+.0f}%) | "
+                     f"{estimate / (1 << 20):.1f} MB ({error(estimate, actual):+.0f}%) |")
+    lines.append("")
+    lines.append(f"{len(rows)} indexes of 1 MB or more (of {len(sample)} built), error against the real size:")
+    for name, position in (("hypopg_relation_size", 2), ("size model", 3)):
+        signed = [error(row[position], row[1]) for row in rows]
+        absolute = [abs(value) for value in signed]
+        lines.append(f"- {name}: median |error| {statistics.median(absolute):.1f}%, mean {statistics.mean(absolute):.1f}%, "
+                     f"range {min(signed):+.0f}% .. {max(signed):+.0f}%, within ±10%: {sum(v <= 10 for v in absolute)}, "
+                     f"within ±30%: {sum(v <= 30 for v in absolute)}")
+    return "\n".join(lines)
+
+
 def _line(row: dict) -> str:
     server = f"{row['server_cpu_s']:.1f}" if row["server_cpu_s"] is not None else "?"
-    return (f"{row['algorithm']:>11} @ {row['budget_mb']:>4} MB: {row['percent']:.1f}% of the no-index cost, "
-            f"{row['calls']} what-if calls ({row['inferred']} more answers inferred from plans), {row['wall_s']:.1f} s wall (CPU: client {row['client_cpu_s']:.1f} s, "
-            f"server {server} s), {row['indexes']} indexes, {row['used_mb']:.0f} MB")
+    real = f", {row['real_mb']:.0f} MB built for real" if row.get("real_mb") is not None else ""
+    return (f"{row['algorithm']:>11} @ {row['budget_mb']:>4} MB ({row['sizes']} sizes): {row['percent']:.1f}% of the "
+            f"no-index cost, {row['calls']} what-if calls ({row['inferred']} more answers inferred from plans), "
+            f"{row['wall_s']:.1f} s wall (CPU: client {row['client_cpu_s']:.1f} s, server {server} s), "
+            f"{row['indexes']} indexes, {row['used_mb']:.0f} MB{real}")
 
 
 def _table(rows: list[dict]) -> str:
-    lines = ["| budget | algorithm | cost with indexes | what-if calls | wall time | CPU client + server | indexes |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| budget | sizes | algorithm | cost with indexes | what-if calls | wall time | CPU client + server | "
+             "indexes (size by the sizes used) | real built size |",
+             "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         server = row["server_cpu_s"] if row["server_cpu_s"] is not None else float("nan")
-        lines.append(f"| {row['budget_mb']} MB | {row['algorithm']} | {row['percent']:.1f}% | {row['calls']:,} | "
-                     f"{row['wall_s']:.1f} s | {row['client_cpu_s'] + server:.1f} s | "
-                     f"{row['indexes']} ({row['used_mb']:.0f} MB) |")
+        real = f"{row['real_mb']:.0f} MB" if row.get("real_mb") is not None else "–"
+        if row.get("real_mb") is not None and row["real_mb"] > row["budget_mb"]:
+            real += " (OVER the budget)"
+        lines.append(f"| {row['budget_mb']} MB | {row['sizes']} | {row['algorithm']} | {row['percent']:.1f}% | "
+                     f"{row['calls']:,} | {row['wall_s']:.1f} s | {row['client_cpu_s'] + server:.1f} s | "
+                     f"{row['indexes']} ({row['used_mb']:.0f} MB) | {real} |")
     return "\n".join(lines)
 
 

@@ -1,19 +1,24 @@
-"""Index advisor without a server: candidates from statements, existing indexes that serve them,
-selectivity from pg_stats, the estimate costing, selection on a fake costing, CLI parsing."""
+"""Index advisor: candidates from statements, existing indexes that serve them, selectivity from
+pg_stats, the estimate costing, index sizes (the deduplication-aware model, also against indexes
+built for real on the embedded PG 18 and on PG 15), selection on a fake costing, CLI parsing."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 
-from queryreview.advisor.candidates import Candidate, column_key, generate
+from pgservers import PgServer
+
+from queryreview.advisor.candidates import Candidate, Key, column_key, generate
 from queryreview.advisor.estimate import EstimateCosting
 from queryreview.advisor.existing import served_by
 from queryreview.advisor.select import Limits, select
 from queryreview.advisor.selectivity import equality_fraction, range_fraction
+from queryreview.advisor.sizes import ColumnShape, SizeModel, btree_bytes, corrected_distinct, storage_by_name
 from queryreview.advisor.statements import from_sources, from_workload
 from queryreview.advisor.whatif import Costing, PlanCost, WhatIf
-from queryreview.catalog import Catalog, QueryStat, WorkloadStats
+from queryreview.catalog import Catalog, ColumnStats, QueryStat, WorkloadStats
 from queryreview.cli import main
 from queryreview.cli_advise import ByteSize, Percent, advise
 from queryreview.model import SourceText
@@ -209,6 +214,148 @@ def test_estimate_prefers_the_selective_index_and_never_plans() -> None:
     assert costing.size(selective) > costing.size(Candidate("public.orders", (column_key("status"),)))
 
 
+# -- index sizes ------------------------------------------------------------------------------------------
+
+
+def test_type_storage_and_deduplication_by_type_name() -> None:
+    assert storage_by_name("bigint") == storage_by_name("bigint")
+    assert (storage_by_name("bigint").length, storage_by_name("bigint").dedup) == (8, True)
+    assert storage_by_name("character varying(25)").length == -1 and storage_by_name("character varying(25)").dedup
+    for no_dedup in ("numeric(15,2)", "double precision", "real", "jsonb", "interval", "integer[]", "tstzrange"):
+        assert not storage_by_name(no_dedup).dedup, no_dedup
+    assert storage_by_name("timestamp(3) with time zone").length == 8
+
+
+def _key(distinct: float, dedup: bool = True, width: float = 8, varlena: bool = False) -> ColumnShape:
+    return ColumnShape(width=width, align=8 if not varlena else 4, varlena=varlena, null_frac=0.0,
+                       distinct=distinct, dedup=dedup)
+
+
+def test_duplicates_shrink_a_btree_unless_include_or_the_type_forbids_deduplication() -> None:
+    rows = 1_000_000
+    unique = btree_bytes(rows, [_key(rows)], [])
+    repeated = btree_bytes(rows, [_key(1_000)], [])
+    assert repeated < unique / 2  # 1,000 rows per key: one key and 1,000 six-byte TIDs instead of 1,000 tuples
+    assert btree_bytes(rows, [_key(1_000)], [], dedup=False) == unique  # before PostgreSQL 13
+    assert btree_bytes(rows, [_key(1_000, dedup=False)], []) == unique  # numeric, float, jsonb…
+    with_include = btree_bytes(rows, [_key(1_000)], [_key(rows)])
+    assert with_include > unique  # INCLUDE indexes never deduplicate, and carry the extra column
+
+
+def test_the_size_is_deterministic_and_grows_with_the_rows() -> None:
+    keys = [_key(5_000)]
+    assert btree_bytes(2_000_000, keys, []) == btree_bytes(2_000_000, keys, [])
+    assert btree_bytes(1_000_000, keys, []) < btree_bytes(2_000_000, keys, []) < btree_bytes(4_000_000, keys, [])
+    assert btree_bytes(1_000_000, keys, [], fraction=0.1) < btree_bytes(1_000_000, keys, []) / 5
+
+
+def test_clustered_columns_get_their_distinct_count_back_from_block_sampling() -> None:
+    # TPC-H SF1 lineitem.l_orderkey: 1.5 M values, 4 rows each side by side; ANALYZE says 369,479
+    stats = ColumnStats(column="l_orderkey", n_distinct=369_479, correlation=1.0)
+    corrected = corrected_distinct(stats, rows=6_001_215, relpages=110_368, sample_rows=30_000)
+    assert 1.2e6 < corrected < 1.7e6
+    scattered = ColumnStats(column="l_partkey", n_distinct=191_490, correlation=0.01)
+    assert corrected_distinct(scattered, 6_001_215, 110_368, 30_000) == 191_490
+    every_block = ColumnStats(column="c", n_distinct=100, correlation=1.0)
+    assert corrected_distinct(every_block, 1_000_000, 20_000, 30_000) == 100  # all blocks sampled: no bias
+
+
+def test_model_sizes_from_a_snapshot_catalog() -> None:
+    model = SizeModel.from_catalog(_catalog())
+    status = model.bytes(Candidate("public.orders", (column_key("status"),)))
+    customer = model.bytes(Candidate("public.orders", (column_key("customer_id"),)))
+    created = model.bytes(Candidate("public.orders", (column_key("created_at"),)))
+    assert status is not None and customer is not None and created is not None
+    assert status < customer < created  # 4 values, 20 rows per customer, all distinct
+    assert model.bytes(Candidate("public.orders", (column_key("status"),), predicate="status = 'open'")) < status
+    expression = Candidate("public.orders", (Key("lower(email)", expression=True, columns=("email",)),))
+    assert model.bytes(expression) is None  # not modelled: the costing falls back
+
+
+SIZE_SCHEMA = """
+CREATE TABLE shapes (dup bigint, uniq bigint, num numeric, word text, flag text, sparse int);
+INSERT INTO shapes
+SELECT g % 500, g, (g % 500)::numeric / 7, md5((g % 3000)::text),
+       (ARRAY['A', 'NONE', 'DELIVER IN PERSON'])[1 + g % 3], CASE WHEN g % 4 = 0 THEN NULL ELSE g % 50 END
+FROM generate_series(1, 200000) AS g;
+ANALYZE shapes;
+"""
+SIZE_CASES = {
+    "many duplicates": ("dup",), "all distinct": ("uniq",), "INCLUDE": ("dup", "INCLUDE", "uniq"),
+    "numeric": ("num",), "text duplicates": ("word",), "strings of uneven width": ("flag",),
+    "NULLs": ("sparse",), "two columns": ("dup", "flag"), "partial": ("uniq", "WHERE", "flag = 'A'"),
+}
+
+
+def _size_candidate(parts: tuple[str, ...]) -> Candidate:
+    if "INCLUDE" in parts:
+        return Candidate("public.shapes", (column_key(parts[0]),), include=(parts[2],))
+    if "WHERE" in parts:
+        return Candidate("public.shapes", (column_key(parts[0]),), predicate=parts[2])
+    return Candidate("public.shapes", tuple(column_key(name) for name in parts))
+
+
+def test_model_sizes_match_indexes_built_for_real(pg_server: PgServer, fresh_db: str) -> None:
+    """Within 30% of pg_relation_size for every shape (most within a few %), where a size that ignores
+    deduplication (hypopg's, when installed) is 2x off on the column with many duplicates."""
+    from queryreview.collect import CollectOptions, collect_from
+    from queryreview.sources.postgres.connect import open_session
+
+    hypopg = pg_server.has_hypopg and pg_server.name != "pg18"
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(SIZE_SCHEMA)
+        if hypopg:
+            conn.execute("CREATE EXTENSION hypopg")
+        real = {}
+        for name, parts in SIZE_CASES.items():
+            conn.execute("BEGIN")
+            conn.execute(_size_candidate(parts).definition(name="qr_size_probe"))
+            real[name] = conn.execute("SELECT pg_relation_size('qr_size_probe')").fetchone()[0]
+            conn.execute("ROLLBACK")
+        naive = None
+        if hypopg:
+            row = conn.execute("SELECT hypopg_relation_size(indexrelid) FROM hypopg_create_index(%s)",
+                               [_size_candidate(SIZE_CASES["many duplicates"]).definition()]).fetchone()
+            naive = row[0]
+            conn.execute("SELECT hypopg_reset()")
+    with open_session(fresh_db) as session:
+        live = SizeModel.from_session(session, ["public.shapes"])
+    offline = SizeModel.from_catalog(collect_from(fresh_db, CollectOptions(statements=False)).catalog)
+    for name, parts in SIZE_CASES.items():
+        candidate = _size_candidate(parts)
+        for model in (live, offline):
+            estimate = model.bytes(candidate)
+            assert estimate is not None, name
+            assert 0.7 * real[name] <= estimate <= 1.3 * real[name], (name, estimate, real[name])
+    shape = live.shape("public.shapes")
+    assert shape is not None and not shape.columns["num"].dedup and shape.columns["dup"].dedup
+    without_dedup = btree_bytes(shape.rows, [shape.columns["dup"]], [], dedup=False)
+    assert without_dedup > 2 * real["many duplicates"]  # what ignoring deduplication gets wrong
+    if naive is not None:
+        assert naive > 2 * real["many duplicates"]
+
+
+def test_hypopg_costing_budgets_with_the_model_and_plans_with_hypopg(pg_server: PgServer, fresh_db: str) -> None:
+    from queryreview.advisor.sizes import MODEL_BASIS, SIZE_MARGIN
+    from queryreview.advisor.whatif import HypoCosting
+    from queryreview.sources.postgres.connect import open_session
+
+    if pg_server.name == "pg18" or not pg_server.has_hypopg:
+        pytest.skip("needs hypopg (system PostgreSQL 15 with postgresql-15-hypopg)")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(SIZE_SCHEMA)
+        conn.execute("CREATE EXTENSION hypopg")
+    candidate = _size_candidate(SIZE_CASES["many duplicates"])
+    with open_session(fresh_db) as session:
+        model = SizeModel.from_session(session, ["public.shapes"]).bytes(candidate)
+        with HypoCosting(session) as costing:
+            assert costing.size(candidate) == int(model * (1 + SIZE_MARGIN))
+            assert costing.size_basis(candidate) == MODEL_BASIS
+        with HypoCosting(session, sizes="hypopg") as costing:
+            assert costing.size(candidate) > 2 * model  # hypopg_relation_size, deduplication ignored
+            assert "hypopg_relation_size" in costing.size_basis(candidate)
+
+
 # -- selection on a costing with known answers -----------------------------------------------------------
 
 
@@ -271,6 +418,15 @@ def test_selection_is_deterministic() -> None:
         selection = select(statements, candidates, WhatIf(_Table(costs, sizes)), Limits())
         results.append([c.label() for c in selection.chosen])
     assert results[0] == results[1] and len(results[0]) == 2
+
+
+def test_an_index_saving_too_little_of_the_workload_is_rejected() -> None:
+    statements, candidates, costs, sizes = _two_statements()
+    costs[(statements[0].key, frozenset({candidates[0].label()}))] = 900.0
+    # customer_id saves 990 of the workload's 2,000 (49.5%); then status 100 of the 1,010 left (9.9%)
+    selection = select(statements, candidates, WhatIf(_Table(costs, sizes)), Limits(min_workload_saving=0.3))
+    assert [c.label() for c in selection.chosen] == ["public.orders (customer_id)"]
+    assert "minimum 30.0%" in selection.rejected[candidates[0]]
 
 
 def test_a_budget_smaller_than_every_candidate() -> None:

@@ -6,6 +6,9 @@ Used when the target has no hypopg and is not declared disposable, when only a s
 given, and for what hypopg cannot create (pg_trgm GIN). Ranked below validated
 recommendations: it is the planner's arithmetic done by hand, coarsely.
 
+Index sizes come from the deduplication-aware model of sizes.py (the snapshot's pg_stats);
+the crude row-width formula below only where it cannot tell (expressions, GIN).
+
 A statement's cost without new indexes is its real plan's when a session can EXPLAIN it,
 else a model (every table read sequentially). A candidate on table T then saves, for a
 statement, the cost of the plan's sequential scans of T minus an index scan's cost for the
@@ -19,6 +22,7 @@ import math
 from collections.abc import Callable
 
 from queryreview.advisor.candidates import Candidate, CandidatePool
+from queryreview.advisor.sizes import MODEL_BASIS, SIZE_MARGIN, SizeModel
 from queryreview.advisor.statements import WorkStatement
 from queryreview.advisor.whatif import Config, Costing, PlanCost, plan_cost
 from queryreview.catalog import Catalog, Table
@@ -41,6 +45,8 @@ class EstimateCosting(Costing):
         self.pool = pool
         self.explain = explain  # statement -> ExplainResult, for the baseline plan
         self._baseline: dict[str, PlanCost] = {}
+        self._sizes = SizeModel.from_catalog(catalog)
+        self._from_model: set[Candidate] = set()
 
     def baseline(self, statement: WorkStatement) -> PlanCost:
         if statement.key not in self._baseline:
@@ -116,14 +122,23 @@ class EstimateCosting(Costing):
                 break
         return kept if matched else None
 
+    def size_basis(self, candidate: Candidate) -> str | None:
+        self.size(candidate)
+        return MODEL_BASIS if candidate in self._from_model else "estimated from row counts and column widths"
+
     def _size(self, candidate: Candidate) -> int:
         table = self.catalog.table(candidate.table)
         if table is None:
             return 8192
         rows = max(table.rows, 1.0)
         info = self.pool.info.get(candidate)
-        if info is not None and info.partial_fraction:
-            rows *= info.partial_fraction
+        fraction = info.partial_fraction if info is not None and info.partial_fraction else None
+        modelled = self._sizes.bytes(candidate, fraction)  # btree deduplication included (sizes.py)
+        if modelled is not None:
+            self._from_model.add(candidate)
+            return int(modelled * (1 + SIZE_MARGIN))
+        if fraction:
+            rows *= fraction
         width = 0
         for name in list(candidate.key_columns()) + list(candidate.include):
             stats = table.column_stat(name)

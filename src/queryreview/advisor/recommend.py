@@ -28,8 +28,7 @@ _VALIDATION = {
     "estimate": "ESTIMATED from pg_stats selectivity, not validated by the planner: treat it as a lead",
 }
 _SIZE = {
-    "hypopg": "hypopg_relation_size, which ignores btree deduplication: it can be ~3x high on low-cardinality "
-              "columns",
+    "hypopg": "hypopg_relation_size, which ignores btree deduplication (often 2x high or more)",
     "real-index": "pg_relation_size of the built index",
     "estimate": "estimated from row counts and column widths",
 }
@@ -93,7 +92,7 @@ def _recommendation(candidate: Candidate, impacts: list, saving: float | None, r
         _purpose(candidate, pool),
         _helps(impacts, before, after) + (" (on top of the indexes ranked above)" if rank else ""),
         _VALIDATION.get(validated_by, validated_by),
-        f"size from {_SIZE.get(validated_by, 'an estimate')}",
+        f"size from {whatif.costing.size_basis(candidate) or _SIZE.get(validated_by, 'an estimate')}",
         info.partial_note if info is not None and info.partial_note else None,
         "saving per day is an estimate: the cost ratio times the statements' measured time per day"
         if saving is not None else None,

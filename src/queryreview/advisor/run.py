@@ -25,7 +25,7 @@ from queryreview.workload import size as size_text
 
 
 MAX_CROWDED_OUT = 10
-_ROOM_REASONS = ("does not fit", "the index limit")
+_ROOM_REASONS = ("does not fit", "the index limit", "saves at most")
 
 
 @dataclass
