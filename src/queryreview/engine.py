@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from functools import partial
+from typing import Any, Callable, Iterable
 
 from queryreview.model import Finding, Hit, Location, Review, Script, SourceText, Statement
 from queryreview.rules.registry import INPUTS, Rule
@@ -13,6 +14,9 @@ from queryreview.sql.positions import node_span
 from queryreview.suppress import Suppression, file_ignored, suppressions
 
 STATEMENT_TEXT_LIMIT = 2_000
+# Statement trees kept alive for fixes rendered on demand (Fix.later), about 15 KB each; past this,
+# fixes are rendered at once, so that a huge input cannot hold every tree in memory.
+MAX_KEPT_TREES = 1_000
 
 
 @dataclass
@@ -56,7 +60,8 @@ class Engine:
         self.database_rules: list[Rule] = []
         self.plan_rules: list[Rule] = []
         self._merged_settings: dict[str, dict[str, Any]] = {}
-        self._calls: list[tuple[Rule, bool, dict[str, Any], tuple[str, ...]]] | None = None
+        self._calls: dict[bool, list[tuple[Rule, Callable[..., Any], bool]]] | None = None
+        self._kept_trees = 0
         self.selected = {rule.code for rule in rules} | {rule.name for rule in rules}
         for rule in rules:
             missing = [p for p in rule.params if p not in available]
@@ -157,11 +162,15 @@ class Engine:
             if statement.ast is not None:
                 review.parsed += 1
             found = self.review_statement(statement, script)
+            if statement.ast is not None and _release_tree(statement, found, self._kept_trees < MAX_KEPT_TREES):
+                self._kept_trees += 1
             statement.ast = None
             statement._by_type = None
-            governing = suppressions(statement)
-            all_suppressions.extend(governing)
-            findings.extend(_unsuppressed(found, governing))
+            if statement.comments:
+                governing = suppressions(statement)
+                all_suppressions.extend(governing)
+                found = _unsuppressed(found, governing)
+            findings.extend(found)
         unused = [s for s in all_suppressions if not s.used and self._reportable(s)]
         for rule in self.file_rules:
             for hit in self._hits(rule, self._arguments(rule, unused=unused, source=source)):
@@ -179,36 +188,41 @@ class Engine:
 
     def review_statement(self, statement: Statement, script: Script | None = None) -> list[Finding]:
         findings = []
-        parsed = statement.ast is not None
-        per_statement = {"stmt": statement, "raw": statement, "script": script}
-        for rule, needs_tree, fixed, varying in self._statement_calls():
-            if needs_tree and not parsed:
-                continue
-            arguments = dict(fixed)
-            for name in varying:
-                arguments[name] = per_statement[name]
+        text = None
+        for rule, call, with_script in self._statement_calls(statement.ast is not None):
             try:
-                hits = list(rule.check(**arguments))
+                hits = list(call(statement, script) if with_script else call(statement))
             except Exception as error:
                 hits = self._crashed(rule, error)
             for hit in hits:
-                findings.append(self._finding(rule, hit, _locate(statement, hit), statement))
+                if text is None:
+                    text = _shorten(statement.text)
+                findings.append(self._finding(rule, hit, _locate(statement, hit), statement, text))
         return findings
 
-    def _statement_calls(self) -> list[tuple[Rule, bool, dict[str, Any], tuple[str, ...]]]:
-        """Per statement rule: (rule, needs a parse tree, arguments fixed for the run, per-statement names).
+    def _statement_calls(self, parsed: bool) -> list[tuple[Rule, Callable[..., Any], bool]]:
+        """The statement rules to run on a parsed statement (or on one that failed to parse: those taking ``raw``),
+        each as (rule, its check with the run's fixed arguments bound, takes the script after the statement).
 
         Built once: binding arguments afresh for every rule on every statement was a tenth of check's time.
         """
         if self._calls is None:
-            self._calls = []
+            self._calls = {True: [], False: []}
             for rule in self.statement_rules:
                 fixed = self._arguments(rule)
                 varying = tuple(name for name in rule.params if name in ("stmt", "raw", "script"))
                 for name in varying:
                     fixed.pop(name, None)
-                self._calls.append((rule, "stmt" in rule.params, fixed, varying))
-        return self._calls
+                shape = tuple("script" if name == "script" else "stmt" for name in varying)
+                if rule.params[: len(varying)] == varying and shape in (("stmt",), ("stmt", "script")):
+                    # the statement (and script) come first: call positionally, the rest bound by name
+                    call = (rule, partial(rule.check, **fixed) if fixed else rule.check, len(shape) == 2)
+                else:
+                    call = (rule, _by_name(rule.check, fixed, varying), True)
+                self._calls[True].append(call)
+                if "stmt" not in rule.params:
+                    self._calls[False].append(call)
+        return self._calls[parsed]
 
     def _arguments(self, rule: Rule, **offered: Any) -> dict[str, Any]:
         offered["settings"] = self._settings(rule)
@@ -216,8 +230,11 @@ class Engine:
         offered["stats"] = self.context.stats
         return {name: offered.get(name) for name in rule.params}
 
-    def _finding(self, rule: Rule, hit: Hit, location: Location, statement: Statement | None) -> Finding:
-        text = _shorten(statement.text) if statement is not None else None
+    def _finding(
+        self, rule: Rule, hit: Hit, location: Location, statement: Statement | None, text: str | None = None
+    ) -> Finding:
+        if text is None and statement is not None:
+            text = _shorten(statement.text)
         return Finding(
             code=rule.code,
             rule=rule.name,
@@ -230,6 +247,41 @@ class Engine:
             fix=hit.fix,
             evidence=hit.evidence,
         )
+
+
+def _by_name(check: Callable[..., Any], fixed: dict[str, Any], varying: tuple[str, ...]) -> Callable[..., Any]:
+    """``check`` called as call(statement, script) whatever the order of its parameters."""
+
+    def call(statement: Statement, script: Script | None) -> Any:
+        per_statement = {"stmt": statement, "raw": statement, "script": script}
+        return check(**fixed, **{name: per_statement[name] for name in varying})
+
+    return call
+
+
+def _release_tree(statement: Statement, findings: list[Finding], keep: bool) -> bool:
+    """Unlink the statement's tree (child -> parent) once its rules ran, so that reference counting frees it;
+    True if the tree stays, for fixes still to be rendered.
+
+    A sqlglot tree is a web of cycles (each node points at its parent); left to the cyclic
+    garbage collector, trees of finished statements cost a tenth of check's time in
+    collections. A fix still to be rendered (Fix.later) needs the tree as it is: while
+    ``keep`` allows, the tree stays for it; otherwise the fix is rendered now.
+    """
+    pending = [finding.fix for finding in findings if finding.fix is not None and finding.fix.pending]
+    if pending and keep:
+        return True
+    for fix in pending:
+        fix.sql  # noqa: B018 - renders it while the tree is whole
+    by_type = statement._by_type
+    if by_type is None:
+        statement.nodes()  # builds the index: every node of the tree
+        by_type = statement._by_type or {}
+    for node_type, nodes in by_type.items():
+        if type(node_type) is not tuple:  # (classes…) keys repeat nodes listed under their class
+            for node in nodes:
+                node.parent = None
+    return False
 
 
 def _shorten(text: str) -> str:

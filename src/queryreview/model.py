@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 if TYPE_CHECKING:  # sqlglot is imported lazily: it costs start-up time
     from sqlglot import exp
@@ -83,6 +83,46 @@ class Comment:
 
 # Statement.nodes(*types): (types) -> {concrete node class: is it one of them}; issubclass costs more than a lookup.
 _TYPE_MATCHES: dict[tuple[type, ...], dict[type, bool]] = {}
+_NODE_BASE: type | None = None  # sqlglot's Expr, imported on first use
+# Node classes sqlglot marks primitive (identifiers, literals…): their arguments are plain values, never nodes.
+_LEAF_TYPES: set[type] = set()
+
+
+def _index_by_type(root: Any) -> dict[Any, list[Any]]:
+    """{node class: nodes}, in ``root.walk()`` order (breadth-first, children in argument order).
+
+    The same order as sqlglot's walk(), in one loop over a growing list: walk() runs two nested
+    generators per node, which cost more than the rules reading the index.
+    """
+    global _NODE_BASE
+    node_base = _NODE_BASE
+    if node_base is None:
+        from sqlglot.expressions.core import Expr
+
+        node_base = _NODE_BASE = Expr
+    leaf_types = _LEAF_TYPES
+    index: dict[Any, list[Any]] = {}
+    queue = [root]
+    append = queue.append
+    for node in queue:  # the loop reaches the children appended below
+        node_type = type(node)
+        same_type = index.get(node_type)
+        if same_type is None:
+            index[node_type] = [node]
+            if getattr(node_type, "is_primitive", False):
+                leaf_types.add(node_type)
+        else:
+            same_type.append(node)
+        if node_type in leaf_types:
+            continue  # about half the nodes of a statement
+        for value in node.args.values():
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, node_base):
+                        append(item)
+            elif isinstance(value, node_base):
+                append(value)
+    return index
 
 
 @dataclass(eq=False)
@@ -104,7 +144,8 @@ class Statement:
     error_offset: int = 0
     comments: tuple[Comment, ...] = ()
     nesting_depth: int = 0
-    _by_type: dict[type, list[Any]] | None = field(default=None, repr=False)
+    # nodes() index: class -> nodes, and (classes…) -> nodes of any of them once asked for
+    _by_type: dict[Any, list[Any]] | None = field(default=None, repr=False)
 
     @property
     def path(self) -> str:
@@ -129,23 +170,26 @@ class Statement:
         """
         if self.ast is None:
             return iter(())
-        if self._by_type is None:
-            index: dict[type, list[Any]] = {}
-            for node in self.ast.walk():
-                index.setdefault(type(node), []).append(node)
-            self._by_type = index
+        by_type = self._by_type
+        if by_type is None:
+            by_type = self._by_type = _index_by_type(self.ast)
         if len(types) == 1:
-            return iter(self._by_type.get(types[0], ()))
-        matches = _TYPE_MATCHES.get(types)
-        if matches is None:
-            matches = _TYPE_MATCHES[types] = {}
-        found: list[Any] = []
-        for node_type, nodes in self._by_type.items():
-            match = matches.get(node_type)
-            if match is None:
-                match = matches[node_type] = issubclass(node_type, types)
-            if match:
-                found.extend(nodes)
+            return iter(by_type.get(types[0], ()))
+        found = by_type.get(types)  # several types: looked up once per statement, then kept under the tuple
+        if found is None:
+            matches = _TYPE_MATCHES.get(types)
+            if matches is None:
+                matches = _TYPE_MATCHES[types] = {}
+            found = []
+            for node_type, nodes in by_type.items():
+                if type(node_type) is tuple:
+                    continue
+                match = matches.get(node_type)
+                if match is None:
+                    match = matches[node_type] = issubclass(node_type, types)
+                if match:
+                    found.extend(nodes)
+            by_type[types] = found
         return iter(found)
 
     def span_location(self, start: int, end: int) -> Location:
@@ -171,11 +215,83 @@ class Script:
 
 @dataclass(frozen=True)
 class Fix:
+    """What to do about a finding, and where a mechanical rewrite exists, the rewritten statement.
+
+    ``Fix.later(description, render)`` defers the rewrite: ``render()`` runs on the first
+    read of ``sql`` (a renderer printing it), not for every finding ``check`` makes.
+    """
+
     description: str
     sql: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"description": self.description, "sql": self.sql}
+
+    @staticmethod
+    def later(description: str, render: Callable[[], str | None]) -> Fix:
+        """A Fix whose ``sql`` is ``render()``, computed once, when first read.
+
+        Rendering a rewritten statement (copy the tree, transform, generate SQL) costs about
+        a millisecond: more than every rule together spends on a statement. ``render`` must
+        not read state that changes later: capture the tree (``root = stmt.ast``), not ``stmt``
+        (the engine drops ``stmt.ast`` after the rules ran, and keeps the tree for the fix).
+        If ``render`` raises, ``sql`` is None: the finding keeps its description.
+
+            Fix.later("Use UNION ALL", partial(_rewrite, stmt.ast, union))
+        """
+        return _LazyFix(description, render=render)
+
+    @property
+    def pending(self) -> bool:
+        """True while ``sql`` is still to be rendered (its closure keeps the statement's tree alive)."""
+        return False
+
+
+class _Deferred:
+    """``_LazyFix.sql``: renders on first read, then the instance's own attribute shadows this descriptor."""
+
+    def __get__(self, fix: Any, owner: type) -> Any:
+        if fix is None:
+            return None  # the class attribute: the field's default, as on Fix
+        try:
+            sql = fix.__dict__["_render"]()
+        except Exception:  # noqa: BLE001 - a renderer must not fail on a rule's rewrite: keep the description
+            sql = None
+        fix.__dict__["sql"] = sql
+        fix.__dict__["_render"] = None  # let go of the tree the closure held
+        return sql
+
+
+class _LazyFix(Fix):
+    """A Fix whose ``sql`` is rendered on first read (see Fix.later); otherwise the same as a Fix."""
+
+    sql = _Deferred()  # type: ignore[assignment]
+
+    def __init__(
+        self, description: str, sql: str | None = None, render: Callable[[], str | None] | None = None
+    ) -> None:
+        object.__setattr__(self, "description", description)
+        if render is None:  # dataclasses.replace() passes the rendered sql
+            object.__setattr__(self, "sql", sql)
+        else:
+            object.__setattr__(self, "_render", render)
+
+    @property
+    def pending(self) -> bool:
+        return "sql" not in self.__dict__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Fix):
+            return NotImplemented
+        return (self.description, self.sql) == (other.description, other.sql)
+
+    __hash__ = Fix.__hash__
+
+    def __repr__(self) -> str:
+        return f"Fix(description={self.description!r}, sql={self.sql!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles (and deep-copies) as the plain Fix it stands for
+        return Fix, (self.description, self.sql)
 
 
 @dataclass(frozen=True)

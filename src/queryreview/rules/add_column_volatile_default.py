@@ -5,11 +5,21 @@ from __future__ import annotations
 from typing import Iterator
 
 from queryreview.model import Fix, Hit, Script, Statement
-from queryreview.sql.ddl import ACCESS_EXCLUSIVE, Action, Ddl, add_column_rewrite, alter_of_existing_table, what_it_blocks
+from queryreview.sql.ddl import (
+    ACCESS_EXCLUSIVE,
+    Action,
+    Ddl,
+    add_column_rewrite,
+    alter_of_existing_table,
+    classify,
+    what_it_blocks,
+)
 from queryreview.sql.resolve import quote_ident
 
 
 def check(raw: Statement, script: Script) -> Iterator[Hit]:
+    if not _alters_table(raw):
+        return
     found = alter_of_existing_table(raw, script)
     if found is None:
         return  # rewriting a table created earlier in this migration costs nothing
@@ -62,3 +72,9 @@ def _fix(raw: Statement, ddl: Ddl, action: Action) -> Fix | None:
         lines.append(f"-- then NOT NULL via ADD CONSTRAINT … CHECK ({name} IS NOT NULL) NOT VALID and VALIDATE CONSTRAINT")
     return Fix("Add the column without a volatile default, default new rows, backfill old ones in batches",
                "\n".join(lines))
+
+
+def _alters_table(raw: Statement) -> bool:
+    """Cheap first test (classify is cached per statement): most statements are not ALTER TABLE."""
+    ddl = classify(raw)
+    return ddl is not None and ddl.kind == "alter_table"

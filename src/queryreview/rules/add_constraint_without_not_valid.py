@@ -12,6 +12,7 @@ from queryreview.sql.ddl import (
     Ddl,
     ScriptFacts,
     alter_of_existing_table,
+    classify,
     statement_line,
     what_it_blocks,
 )
@@ -19,6 +20,8 @@ from queryreview.sql.resolve import NAMEDATALEN, quote_ident
 
 
 def check(raw: Statement, script: Script) -> Iterator[Hit]:
+    if not _alters_table(raw):
+        return
     found = alter_of_existing_table(raw, script)
     if found is None:
         return  # an empty table created earlier in this migration: validating it reads nothing
@@ -120,3 +123,9 @@ def _default_name(table: str, constraint: Constraint) -> str:
     suffix = "fkey" if constraint.kind == "foreign_key" else "check"
     name = "_".join([table, *columns, suffix])
     return name.encode()[: NAMEDATALEN - 1].decode("utf-8", "ignore")
+
+
+def _alters_table(raw: Statement) -> bool:
+    """Cheap first test (classify is cached per statement): most statements are not ALTER TABLE."""
+    ddl = classify(raw)
+    return ddl is not None and ddl.kind == "alter_table"

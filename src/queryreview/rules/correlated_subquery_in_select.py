@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Iterator
 
 from sqlglot import exp
 
 from queryreview.model import Fix, Hit, Statement
 from queryreview.sql.positions import excerpt, node_span, subquery_span
-from queryreview.sql.predicates import aggregates_rows, conjuncts, is_constant, render, sources, strip_parens, unalias
+from queryreview.sql.predicates import (
+    aggregates_rows,
+    conjuncts,
+    copy_tree,
+    is_constant,
+    render,
+    render_rewrite,
+    sources,
+    strip_parens,
+    unalias,
+)
 from queryreview.sql.rewrite import counterpart
 
 _NOT_SCALAR = (exp.Exists, exp.In, exp.Any, exp.All)
@@ -136,7 +147,19 @@ def _fix(stmt: Statement, select: exp.Select, subquery: exp.Subquery, outer: set
     if value_name is None or value_name.lower() in bare_names:
         return None  # an unqualified reference to that name would become ambiguous
     lateral_name = _fresh_name("sub", outer | qualifiers)
-    root = stmt.ast.copy()
+    return Fix.later(
+        "Move the subquery into LEFT JOIN LATERAL: the aggregate still returns one row per outer "
+        "row (0 / NULL when nothing matches), and several values from the same table can share it. "
+        "For large outer results, pre-aggregate instead: LEFT JOIN (SELECT key, agg(…) … GROUP BY key) "
+        "ON key = outer key lets PostgreSQL hash-join",
+        partial(_lateral_rewrite, stmt.ast, select, subquery, value_name, lateral_name),
+    )
+
+
+def _lateral_rewrite(
+    tree: exp.Expression, select: exp.Select, subquery: exp.Subquery, value_name: str, lateral_name: str
+) -> str:
+    root = copy_tree(tree)
     target_select = counterpart(select, root)
     target_subquery = counterpart(subquery, root)
     body = target_subquery.this  # detached from the copy by the replace below
@@ -147,13 +170,7 @@ def _fix(stmt: Statement, select: exp.Select, subquery: exp.Subquery, outer: set
         alias=exp.TableAlias(this=exp.to_identifier(lateral_name)),
     )
     target_select.append("joins", exp.Join(this=lateral, side="LEFT", on=exp.true()))
-    return Fix(
-        "Move the subquery into LEFT JOIN LATERAL: the aggregate still returns one row per outer "
-        "row (0 / NULL when nothing matches), and several values from the same table can share it. "
-        "For large outer results, pre-aggregate instead: LEFT JOIN (SELECT key, agg(…) … GROUP BY key) "
-        "ON key = outer key lets PostgreSQL hash-join",
-        render(root),
-    )
+    return render_rewrite(root)
 
 
 def _value_name(projection: exp.Expression, subquery: exp.Subquery, aggregate: exp.Expression) -> str | None:

@@ -17,6 +17,8 @@ from queryreview.sql.tokens import tokens as statement_tokens
 
 
 def check(stmt: Statement) -> Iterator[Hit]:
+    if not _compares_with_function(stmt):
+        return  # the common case, decided from the node index without collecting any join condition
     for query in stmt.nodes(exp.Select, exp.Update, exp.Delete):
         parts = list(_join_conditions(query))
         found = [(part, mismatch) for part in parts if (mismatch := wrapped_join_key(part)) is not None]
@@ -35,6 +37,17 @@ def check(stmt: Statement) -> Iterator[Hit]:
                 node=wrapped,
                 span=_operand_span(stmt, bare, wrapped),
             )
+
+
+def _compares_with_function(stmt: Statement) -> bool:
+    """Whether any equality has a cast or function on one side: wrapped_join_key finds nothing otherwise."""
+    for kind in (exp.EQ, exp.NullSafeEQ):
+        for comparison in stmt.nodes(kind):
+            if isinstance(strip_parens(comparison.this), exp.Func):
+                return True
+            if isinstance(strip_parens(comparison.expression), exp.Func):
+                return True
+    return False
 
 
 def _linked_pairs(parts: list[exp.Expression]) -> set[frozenset[str]]:

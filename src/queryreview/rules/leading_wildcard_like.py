@@ -14,6 +14,7 @@ from queryreview.sql.predicates import (
     is_base_table,
     outer_parent,
     render,
+    render_rewrite,
     sources,
     strip_parens,
     table_name,
@@ -69,8 +70,8 @@ def _leading_text(pattern: exp.Expression | None) -> str | None:
 
 
 def _trigram_index(like: exp.Expression, subject: exp.Expression) -> str:
-    indexed = unqualified(subject)
-    return f"CREATE INDEX ON {_table_name(like, subject)} USING gin ({render(indexed)} gin_trgm_ops)"
+    indexed = unqualified(subject)  # a copy: rendered as it is
+    return f"CREATE INDEX ON {_table_name(like, subject)} USING gin ({render_rewrite(indexed)} gin_trgm_ops)"
 
 
 def _table_name(like: exp.Expression, subject: exp.Expression) -> str:

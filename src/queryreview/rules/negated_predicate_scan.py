@@ -60,13 +60,10 @@ def check(stmt: Statement) -> Iterator[Hit]:
 
 
 def _has_negation(stmt: Statement) -> bool:
-    if any(True for _ in stmt.nodes(exp.NEQ)) or any(True for _ in stmt.nodes(exp.NullSafeNEQ)):
-        return True
-    if any(True for _ in stmt.nodes(exp.Not)):
-        return True
-    return any(node.args.get("negate") for node in stmt.nodes(exp.Like)) or any(
-        node.args.get("negate") for node in stmt.nodes(exp.ILike)
-    )
+    for kind in (exp.NEQ, exp.NullSafeNEQ, exp.Not):
+        if next(stmt.nodes(kind), None) is not None:
+            return True
+    return any(node.args.get("negate") for kind in (exp.Like, exp.ILike) for node in stmt.nodes(kind))
 
 
 def _sources(query: exp.Expression, cte_names: set[str]) -> tuple[dict[str, str], set[str]]:

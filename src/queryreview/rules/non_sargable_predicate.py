@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 from sqlglot import exp
@@ -10,10 +11,12 @@ from queryreview.model import Fix, Hit, Statement
 from queryreview.sql.positions import widened_span
 from queryreview.sql.predicates import (
     columns,
+    copy_tree,
     filter_owner,
     is_base_table,
     is_parameter,
     render,
+    render_rewrite,
     sources,
     strip_parens,
     table_name,
@@ -59,14 +62,13 @@ def check(stmt: Statement) -> Iterator[Hit]:
 
 def _may_wrap(comparison: exp.Expression) -> bool:
     """Cheap pre-check: does a side that could hide a column look like a function, cast or arithmetic?"""
-    sides = [comparison.this]
-    if not isinstance(comparison, (exp.Between, exp.In)):
-        sides.append(comparison.expression)
-    for side in sides:
-        side = strip_parens(side)
-        if isinstance(side, _WRAPPERS) and not isinstance(side, _NOT_WRAPPERS):
-            return True
-    return False
+    side = strip_parens(comparison.this)
+    if isinstance(side, _WRAPPERS) and not isinstance(side, _NOT_WRAPPERS):
+        return True
+    if isinstance(comparison, (exp.Between, exp.In)):
+        return False
+    side = strip_parens(comparison.expression)
+    return isinstance(side, _WRAPPERS) and not isinstance(side, _NOT_WRAPPERS)
 
 
 def _joins_through_cast(comparison: exp.Expression) -> bool:
@@ -198,7 +200,7 @@ def _help(wrapped: exp.Expression, column: exp.Column, sources: _Sources, joined
         return f"Move the arithmetic to the other side so that {name} stands alone"
     return (
         f"Rewrite the condition on the bare column {name} (a range, or the inverse computation on the value "
-        f"side); or, if the expression is immutable, index exactly it: ({render(unqualified(wrapped))})"
+        f"side); or, if the expression is immutable, index exactly it: ({render_rewrite(unqualified(wrapped))})"
     )
 
 
@@ -221,7 +223,8 @@ def _fix(stmt: Statement, comparison: exp.Expression, wrapped: exp.Expression, c
     if isinstance(condition, (exp.And, exp.Or)) and isinstance(comparison.parent, (exp.Or, exp.Not, exp.And)):
         if isinstance(condition, exp.Or) or not isinstance(comparison.parent, exp.And):
             condition = exp.Paren(this=condition)
-    return Fix(description=description, sql=render(replaced(stmt.ast, comparison, condition)))
+    root = stmt.ast
+    return Fix.later(description, lambda: render_rewrite(replaced(root, comparison, condition)))
 
 
 def _oriented(comparison: exp.Expression, wrapped: exp.Expression) -> tuple[type, list[exp.Expression]] | None:
@@ -274,26 +277,28 @@ def _day_bound(value: exp.Expression) -> exp.Expression:
     """
     value = strip_parens(value)
     if is_parameter(value) or (isinstance(value, exp.Literal) and value.is_string):
-        value = exp.Cast(this=value.copy(), to=exp.DataType.build("date"))
+        value = exp.Cast(this=copy_tree(value), to=exp.DataType.build("date"))
     else:
-        value = value.copy()
+        value = copy_tree(value)
     return exp.Add(this=value, expression=exp.Interval(this=exp.Literal.string(_ONE_DAY)))
 
 
 def _day_range(operator: type, bounds: list[exp.Expression], column: exp.Column) -> _Rewrite | None:
-    col = column.copy
+    col = partial(copy_tree, column)
     if operator is exp.EQ:
         low = bounds[0]
-        condition = exp.and_(exp.GTE(this=col(), expression=low.copy()), exp.LT(this=col(), expression=_day_bound(low)))
+        condition = exp.and_(
+            exp.GTE(this=col(), expression=copy_tree(low)), exp.LT(this=col(), expression=_day_bound(low))
+        )
     elif operator is exp.Between:
         low, high = bounds
         condition = exp.and_(
-            exp.GTE(this=col(), expression=low.copy()), exp.LT(this=col(), expression=_day_bound(high))
+            exp.GTE(this=col(), expression=copy_tree(low)), exp.LT(this=col(), expression=_day_bound(high))
         )
     elif operator is exp.GTE:
-        condition = exp.GTE(this=col(), expression=bounds[0].copy())
+        condition = exp.GTE(this=col(), expression=copy_tree(bounds[0]))
     elif operator is exp.LT:
-        condition = exp.LT(this=col(), expression=bounds[0].copy())
+        condition = exp.LT(this=col(), expression=copy_tree(bounds[0]))
     elif operator is exp.GT:
         condition = exp.GTE(this=col(), expression=_day_bound(bounds[0]))
     elif operator is exp.LTE:
@@ -319,8 +324,8 @@ def _year_range(operator: type, bounds: list[exp.Expression], wrapped: exp.Extra
         return None
     value = int(year.this)
     condition = exp.and_(
-        exp.GTE(this=column.copy(), expression=exp.Literal.string(f"{value:04d}-01-01")),
-        exp.LT(this=column.copy(), expression=exp.Literal.string(f"{value + 1:04d}-01-01")),
+        exp.GTE(this=copy_tree(column), expression=exp.Literal.string(f"{value:04d}-01-01")),
+        exp.LT(this=copy_tree(column), expression=exp.Literal.string(f"{value + 1:04d}-01-01")),
     )
     return f"Compare {render(column)} against the year's range instead of extracting the year", condition
 
@@ -338,11 +343,11 @@ def _moved_arithmetic(operator: type, bounds: list[exp.Expression], wrapped: exp
     numeric_offset = isinstance(offset, exp.Literal) and not offset.is_string
     if not numeric_offset and any(_untyped(b) for b in bounds):
         return None  # `$1 - interval '1 day'` would make $1 an interval
-    moved = [undo(this=b.copy(), expression=offset.copy()) for b in bounds]
+    moved = [undo(this=copy_tree(b), expression=copy_tree(offset)) for b in bounds]
     if operator is exp.Between:
-        condition = exp.Between(this=column.copy(), low=moved[0], high=moved[1])
+        condition = exp.Between(this=copy_tree(column), low=moved[0], high=moved[1])
     else:
-        condition = operator(this=column.copy(), expression=moved[0])
+        condition = operator(this=copy_tree(column), expression=moved[0])
     description = f"Move the arithmetic to the constant side so that {render(column)} stands alone"
     if numeric_offset and any(is_parameter(b) for b in bounds):
         description += (
@@ -361,9 +366,9 @@ def _coalesce_test(operator: type, bounds: list[exp.Expression], wrapped: exp.Co
     literals = (exp.Literal, exp.Boolean)
     if not isinstance(default, literals) or not isinstance(value, literals):
         return None
-    condition: exp.Expression = exp.EQ(this=column.copy(), expression=value.copy())
+    condition: exp.Expression = exp.EQ(this=copy_tree(column), expression=copy_tree(value))
     if render(default) == render(value):
-        condition = exp.or_(condition, exp.Is(this=column.copy(), expression=exp.Null()))
+        condition = exp.or_(condition, exp.Is(this=copy_tree(column), expression=exp.Null()))
     return f"Test {render(column)} directly, with NULL handled explicitly (same rows)", condition
 
 

@@ -9,7 +9,7 @@ from sqlglot import exp
 from queryreview.model import Fix, Hit, Statement
 from queryreview.sql.anti_join import anti_join
 from queryreview.sql.positions import widened_span
-from queryreview.sql.predicates import render, strip_parens
+from queryreview.sql.predicates import render, render_rewrite, strip_parens
 from queryreview.sql.rewrite import replaced
 
 _FIX_DESCRIPTION = (
@@ -45,4 +45,5 @@ def _fix(stmt: Statement, negation: exp.Not, membership: exp.In, subquery: exp.E
     found = anti_join(negation, membership, subquery)
     if found is None:
         return Fix(description=description + ": NOT EXISTS (SELECT 1 FROM … WHERE … AND sub.col = outer.col)")
-    return Fix(description=description, sql=render(replaced(stmt.ast, negation, found.not_exists())))
+    root = stmt.ast
+    return Fix.later(description, lambda: render_rewrite(replaced(root, negation, found.not_exists())))

@@ -9,7 +9,7 @@ from sqlglot import exp
 
 from queryreview.model import Fix, Hit, Statement
 from queryreview.sql.positions import close_parens, widened_span
-from queryreview.sql.predicates import parameter_number, render, strip_parens
+from queryreview.sql.predicates import parameter_number, render, render_rewrite, strip_parens
 from queryreview.sql.rewrite import replaced
 
 _KEYWORD = re.compile(r"\boffset[\s(]*$", re.IGNORECASE)
@@ -77,16 +77,16 @@ def _keyset(stmt: Statement, offset: exp.Offset) -> Fix | None:
         condition = operator(
             this=exp.Tuple(expressions=[k.copy() for k in keys]), expression=exp.Tuple(expressions=values)
         )
-    rewritten = replaced(stmt.ast, select, _with_condition(select, condition))
+    root = stmt.ast
     placeholders = ", ".join(render(v) for v in values)
-    return Fix(
-        description=(
+    return Fix.later(
+        (
             f"Keyset pagination template: pass the previous page's last ({', '.join(render(k) for k in keys)}) "
             f"as {placeholders} (omit the condition for the first page). The ORDER BY must be "
             "unique (end it with the primary key) and its columns NOT NULL; an index on the ORDER BY columns "
             "makes every page as cheap as the first"
         ),
-        sql=render(rewritten),
+        lambda: render_rewrite(replaced(root, select, _with_condition(select, condition))),
     )
 
 

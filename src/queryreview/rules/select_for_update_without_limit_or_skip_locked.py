@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Iterator
 
 from sqlglot import exp
@@ -9,7 +10,7 @@ from sqlglot.tokens import TokenType
 
 from queryreview.model import Fix, Hit, Statement
 from queryreview.sql.positions import node_span
-from queryreview.sql.predicates import columns, conjuncts, render, strip_parens
+from queryreview.sql.predicates import columns, conjuncts, copy_tree, render_rewrite, strip_parens
 from queryreview.sql.rewrite import counterpart
 from queryreview.sql.tokens import tokens
 
@@ -47,7 +48,7 @@ def check(stmt: Statement) -> Iterator[Hit]:
                 node=select,
                 span=_lock_span(stmt, select),
                 help="Add SKIP LOCKED so each worker claims rows no other worker holds",
-                fix=Fix("Add SKIP LOCKED to the lock", _with_skip_locked(stmt, select)),
+                fix=Fix.later("Add SKIP LOCKED to the lock", partial(_with_skip_locked, stmt.ast, select)),
             )
 
 
@@ -130,13 +131,13 @@ def _lock_span(stmt: Statement, select: exp.Select) -> tuple[int, int] | None:
     return None
 
 
-def _with_skip_locked(stmt: Statement, select: exp.Select) -> str | None:
+def _with_skip_locked(root: exp.Expression | None, select: exp.Select) -> str | None:
     """The statement with SKIP LOCKED added to this SELECT's lock, built on a copy of the tree."""
-    if stmt.ast is None:
+    if root is None:
         return None
-    tree = stmt.ast.copy()
+    tree = copy_tree(root)
     lock = _row_lock(counterpart(select, tree))
     if lock is None:
         return None
     lock.set("wait", False)
-    return render(tree)
+    return render_rewrite(tree)

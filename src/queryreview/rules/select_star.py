@@ -12,14 +12,10 @@ from queryreview.sql.predicates import feeds_exists
 
 def check(stmt: Statement) -> Iterator[Hit]:
     for select in stmt.nodes(exp.Select):
-        if feeds_exists(select):
+        stars = [star for projection in select.expressions if (star := _star(projection)) is not None]
+        if not stars or feeds_exists(select):
             continue  # EXISTS (SELECT * …) reads no columns
-        for projection in select.expressions:
-            star = projection if isinstance(projection, exp.Star) else None
-            if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
-                star = projection
-            if star is None:
-                continue
+        for star in stars:
             table = f"{star.table}." if isinstance(star, exp.Column) and star.table else ""
             yield Hit(
                 message=(
@@ -29,3 +25,12 @@ def check(stmt: Statement) -> Iterator[Hit]:
                 node=star,
                 help="List the columns the caller uses",
             )
+
+
+def _star(projection: exp.Expression) -> exp.Expression | None:
+    """``*`` or ``t.*`` in a select list."""
+    if isinstance(projection, exp.Star):
+        return projection
+    if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
+        return projection
+    return None

@@ -32,8 +32,10 @@ def check(stmt: Statement) -> Iterator[Hit]:
 
 
 def _bounded(select: exp.Select) -> bool:
-    if any(select.args.get(key) is not None for key in ("where", "group", "having", "into", "qualify")):
-        return True
+    args = select.args
+    for key in ("where", "group", "having", "into", "qualify"):
+        if args.get(key) is not None:
+            return True
     limit = select.args.get("limit")
     if isinstance(limit, exp.Fetch):
         return True

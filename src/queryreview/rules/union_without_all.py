@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Iterator
 
 from sqlglot import exp
 
 from queryreview.model import Fix, Hit, Statement
 from queryreview.sql.positions import keyword_span, node_span
-from queryreview.sql.predicates import outer_parent, render
+from queryreview.sql.predicates import copy_tree, outer_parent, render_rewrite
 from queryreview.sql.rewrite import counterpart
 
 _UNION = re.compile(r"\bunion\b", re.IGNORECASE)
@@ -34,10 +35,10 @@ def check(stmt: Statement) -> Iterator[Hit]:
             ),
             span=_union_span(stmt.text, first),
             help="Use UNION ALL unless duplicate rows must really be removed",
-            fix=Fix(
+            fix=Fix.later(
                 "Use UNION ALL: it appends the branches without a sort or hash; it keeps duplicate "
                 "rows, so only apply it when the branches cannot overlap or duplicates are acceptable",
-                _rewrite(stmt, chain),
+                partial(_rewrite, stmt.ast, chain),
             ),
         )
 
@@ -93,8 +94,8 @@ def _union_span(text: str, union: exp.Union) -> tuple[int, int] | None:
     return keyword_span(text, _UNION, gap_start, gap_end) or node_span(union)
 
 
-def _rewrite(stmt: Statement, chain: list[exp.Union]) -> str:
-    root = stmt.ast.copy()
+def _rewrite(tree: exp.Expression, chain: list[exp.Union]) -> str:
+    root = copy_tree(tree)
     for union in chain:
         counterpart(union, root).set("distinct", False)
-    return render(root)
+    return render_rewrite(root)

@@ -25,6 +25,15 @@ _SUBQUERY_OPEN = re.compile(r"\(\s*(?:select\s+(?:all\s+|distinct\s+)?|with\s+(?
 _SUBQUERY_LOOKBACK = 100
 
 Span = tuple[int, int]
+_EXPR: Any = None  # sqlglot's node base class, imported on first use (the CLI's start-up path imports this module)
+
+
+def _expr_class() -> Any:
+    global _EXPR
+    from sqlglot.expressions.core import Expr
+
+    _EXPR = Expr
+    return Expr
 
 
 def node_span(node: Any) -> Span | None:
@@ -33,17 +42,27 @@ def node_span(node: Any) -> Span | None:
     sqlglot records positions on tokens-backed nodes (identifiers, literals, stars,
     functions); a composite node spans its positioned descendants.
     """
+    expr = _EXPR or _expr_class()
     start: int | None = None
     end: int | None = None
-    for descendant in node.walk():
+    pending = [node]  # every node under ``node``, as walk() gives them but without its generators
+    pop, push = pending.pop, pending.append
+    while pending:
+        descendant = pop()
         meta = getattr(descendant, "_meta", None)
-        if not meta or "start" not in meta:
-            continue
-        node_start, node_end = meta["start"], meta["end"] + 1
-        if start is None or node_start < start:
-            start = node_start
-        if end is None or node_end > end:
-            end = node_end
+        if meta and "start" in meta:
+            node_start, node_end = meta["start"], meta["end"] + 1
+            if start is None or node_start < start:
+                start = node_start
+            if end is None or node_end > end:
+                end = node_end
+        for value in descendant.args.values():
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, expr):
+                        push(item)
+            elif isinstance(value, expr):
+                push(value)
     if start is None or end is None:
         return None
     return start, end

@@ -6,18 +6,93 @@ what "a constant", "a filter", "a column" or "a base table" is.
 
 from __future__ import annotations
 
+import threading
+from copy import deepcopy
 from typing import Any, Iterator
 
 from sqlglot import exp
+from sqlglot.expressions.core import Expr
+from sqlglot.helper import name_sequence
 
 _QUERIES = (exp.Select, exp.Update, exp.Delete)
 # Functions that do not hide a column from an index: aggregates, windows, and ANY/ALL/subquery predicates.
 _NOT_KEY_WRAPPERS = (exp.AggFunc, exp.Window, exp.SubqueryPredicate)
+_PER_THREAD = threading.local()  # a sqlglot Generator holds per-generation state
 
 
 def render(node: exp.Expression) -> str:
-    """PostgreSQL text of a node (``$1`` placeholders stay ``$1``)."""
-    return node.sql(dialect="postgres")
+    """PostgreSQL text of a node (``$1`` placeholders stay ``$1``): ``node.sql(dialect="postgres")``, faster.
+
+    sqlglot's sql() builds a dialect and a generator per call and deep-copies the node
+    (the generator may transform what it renders); here the generator is built once per
+    thread and the copy is ``copy_tree``'s.
+    """
+    created: list[Any] = []
+    sql = render_rewrite(_copy(node, created))
+    for copied in created:  # the copy is garbage now: unlinked, reference counting frees it (no cyclic GC)
+        copied.parent = None
+    return sql
+
+
+def render_rewrite(tree: exp.Expression) -> str:
+    """``render`` of a tree made for the output (a rewritten copy that nothing reads afterwards): without
+    the defensive copy, which for a whole statement costs as much as generating its SQL."""
+    generator = getattr(_PER_THREAD, "generator", None)
+    if generator is None:
+        from sqlglot.dialects.dialect import Dialect
+
+        generator = _PER_THREAD.generator = Dialect.get_or_raise("postgres").generator()
+    generator._next_name = name_sequence("_t")  # names for anonymous aliases start afresh, as with a new generator
+    return generator.generate(tree, copy=False)
+
+
+def copy_tree(node: exp.Expression) -> exp.Expression:
+    """A deep copy of ``node``: the same tree as ``node.copy()``, in about half the time.
+
+    sqlglot's copy runs every node's position dict and comment list through ``copy.deepcopy``;
+    they hold only numbers and strings, so plain copies of them are as good.
+    """
+    return _copy(node, None)
+
+
+def _copy(node: exp.Expression, created: list[Any] | None) -> exp.Expression:
+    """copy_tree, listing the nodes it makes in ``created`` (when given)."""
+    root = node.__class__()
+    pending = [(node, root)]
+    pop, push = pending.pop, pending.append
+    while pending:
+        source, target = pop()
+        if created is not None:
+            created.append(target)
+        if source.comments is not None:
+            target.comments = list(source.comments)
+        if source._type is not None:
+            target._type = deepcopy(source._type)
+        if source._meta is not None:
+            target._meta = dict(source._meta)
+        if source._hash is not None:
+            target._hash = source._hash
+        args = target.args
+        for key, value in source.args.items():
+            if isinstance(value, Expr):
+                child = value.__class__()
+                child.parent, child.arg_key = target, key
+                push((value, child))
+                args[key] = child
+            elif type(value) is list:
+                items: list[Any] = []
+                for item in value:
+                    if isinstance(item, Expr):
+                        child = item.__class__()
+                        child.parent, child.arg_key, child.index = target, key, len(items)
+                        push((item, child))
+                    else:
+                        child = item
+                    items.append(child)
+                args[key] = items
+            else:
+                args[key] = value
+    return root
 
 
 def strip_parens(node: Any) -> Any:
@@ -155,9 +230,9 @@ def is_base_table(item: Any) -> bool:
 
 def table_name(table: exp.Table) -> str:
     """The table as written, without its alias: ``public.orders`` for ``public.orders AS o``."""
-    bare = table.copy()
+    bare = copy_tree(table)
     bare.set("alias", None)
-    return render(bare)
+    return render_rewrite(bare)
 
 
 def parameter_number(parameter: Any) -> int | None:
