@@ -77,7 +77,7 @@ def run_audit(options: AuditOptions, output_format: str = "text", output: str | 
     from queryreview.pipeline import exit_code
     from queryreview.report.audit import render_audit
 
-    fail_on = check_fail_on(options.fail_on or "never") if options.fail_on else "never"
+    fail_on = check_fail_on(options.fail_on) if options.fail_on else "never"
     load_config(options.config_path)  # a broken configuration fails before any work
     report = audit(options, progress)
     if progress is not None:
@@ -234,6 +234,7 @@ class _Audit:
         self.validated_by: str | None = None
         self.rule_settings: dict | None = None  # by rule name, as the review used them (the drops use them too)
         self.parsed_plans: dict = {}  # finding location -> Plan
+        self.reviewed = False
 
     def run(self) -> AuditReport:
         from queryreview.errors import RuntimeFailure
@@ -247,7 +248,7 @@ class _Audit:
             if not _lost(error) or self.catalog is None:
                 raise
             self.partial = _one_line(error)
-            if not self.review.findings and self.workload is not None:
+            if not self.reviewed and self.workload is not None:
                 self._review()  # what was gathered still gets reviewed
         finally:
             if self.session is not None:
@@ -348,6 +349,7 @@ class _Audit:
         sources = [source for source in workload_sources(self.workload)
                    if int(source.path.rsplit(":", 1)[1]) in texts] if self.workload is not None else []
         self.review = Engine(rules, context).review(sources, self.review)
+        self.reviewed = True
 
     # -- advise -------------------------------------------------------------------------------------
 
