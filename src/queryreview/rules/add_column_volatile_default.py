@@ -11,15 +11,12 @@ from queryreview.sql.ddl import (
     Ddl,
     add_column_rewrite,
     alter_of_existing_table,
-    classify,
     what_it_blocks,
 )
 from queryreview.sql.resolve import quote_ident
 
 
 def check(raw: Statement, script: Script) -> Iterator[Hit]:
-    if not _alters_table(raw):
-        return
     found = alter_of_existing_table(raw, script)
     if found is None:
         return  # rewriting a table created earlier in this migration costs nothing
@@ -73,8 +70,3 @@ def _fix(raw: Statement, ddl: Ddl, action: Action) -> Fix | None:
     return Fix("Add the column without a volatile default, default new rows, backfill old ones in batches",
                "\n".join(lines))
 
-
-def _alters_table(raw: Statement) -> bool:
-    """Cheap first test (classify is cached per statement): most statements are not ALTER TABLE."""
-    ddl = classify(raw)
-    return ddl is not None and ddl.kind == "alter_table"

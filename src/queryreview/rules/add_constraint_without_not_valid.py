@@ -12,7 +12,6 @@ from queryreview.sql.ddl import (
     Ddl,
     ScriptFacts,
     alter_of_existing_table,
-    classify,
     statement_line,
     what_it_blocks,
 )
@@ -20,8 +19,6 @@ from queryreview.sql.resolve import NAMEDATALEN, quote_ident
 
 
 def check(raw: Statement, script: Script) -> Iterator[Hit]:
-    if not _alters_table(raw):
-        return
     found = alter_of_existing_table(raw, script)
     if found is None:
         return  # an empty table created earlier in this migration: validating it reads nothing
@@ -124,8 +121,3 @@ def _default_name(table: str, constraint: Constraint) -> str:
     name = "_".join([table, *columns, suffix])
     return name.encode()[: NAMEDATALEN - 1].decode("utf-8", "ignore")
 
-
-def _alters_table(raw: Statement) -> bool:
-    """Cheap first test (classify is cached per statement): most statements are not ALTER TABLE."""
-    ddl = classify(raw)
-    return ddl is not None and ddl.kind == "alter_table"

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from queryreview.model import Fix, Hit, Script, Statement
-from queryreview.sql.ddl import ACCESS_EXCLUSIVE, Constraint, Ddl, alter_of_existing_table, classify, what_it_blocks
+from queryreview.sql.ddl import ACCESS_EXCLUSIVE, Constraint, Ddl, alter_of_existing_table, what_it_blocks
 from queryreview.sql.resolve import NAMEDATALEN, quote_ident
 
 
 def check(raw: Statement, script: Script) -> Iterator[Hit]:
-    if not _alters_table(raw):
-        return
     found = alter_of_existing_table(raw, script)
     if found is None:
         return
@@ -56,8 +54,3 @@ def _default_name(table: str, constraint: Constraint) -> str:
     parts = [table, "pkey"] if constraint.kind == "primary_key" else [table, *constraint.columns, "key"]
     return "_".join(parts).encode()[: NAMEDATALEN - 1].decode("utf-8", "ignore")
 
-
-def _alters_table(raw: Statement) -> bool:
-    """Cheap first test (classify is cached per statement): most statements are not ALTER TABLE."""
-    ddl = classify(raw)
-    return ddl is not None and ddl.kind == "alter_table"

@@ -6,13 +6,11 @@ from typing import Iterator
 
 from queryreview.model import Hit, Script, Statement
 from queryreview.sql.ddl import ACCESS_EXCLUSIVE, alter_of_existing_table, new_type_always_rewrites, using_changes_value
-from queryreview.sql.ddl import classify, what_it_blocks
+from queryreview.sql.ddl import what_it_blocks
 from queryreview.sql.resolve import quote_ident
 
 
 def check(raw: Statement, script: Script) -> Iterator[Hit]:
-    if not _alters_table(raw):
-        return
     found = alter_of_existing_table(raw, script)
     if found is None:
         return
@@ -33,8 +31,3 @@ def check(raw: Statement, script: Script) -> Iterator[Hit]:
             span=action.span,
         )
 
-
-def _alters_table(raw: Statement) -> bool:
-    """Cheap first test (classify is cached per statement): most statements are not ALTER TABLE."""
-    ddl = classify(raw)
-    return ddl is not None and ddl.kind == "alter_table"

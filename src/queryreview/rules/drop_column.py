@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from queryreview.model import Hit, Script, Statement
-from queryreview.sql.ddl import alter_of_existing_table, classify
+from queryreview.sql.ddl import alter_of_existing_table
 from queryreview.sql.resolve import quote_ident
 
 
 def check(raw: Statement, script: Script) -> Iterator[Hit]:
-    if not _alters_table(raw):
-        return
     found = alter_of_existing_table(raw, script, introduced=True)
     if found is None:
         return
@@ -30,8 +28,3 @@ def check(raw: Statement, script: Script) -> Iterator[Hit]:
             span=action.span,
         )
 
-
-def _alters_table(raw: Statement) -> bool:
-    """Cheap first test (classify is cached per statement): most statements are not ALTER TABLE."""
-    ddl = classify(raw)
-    return ddl is not None and ddl.kind == "alter_table"

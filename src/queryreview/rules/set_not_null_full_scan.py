@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from queryreview.model import Fix, Hit, Script, Statement
-from queryreview.sql.ddl import ACCESS_EXCLUSIVE, alter_of_existing_table, classify, what_it_blocks
+from queryreview.sql.ddl import ACCESS_EXCLUSIVE, alter_of_existing_table, what_it_blocks
 from queryreview.sql.resolve import NAMEDATALEN, quote_ident
 
 
 def check(raw: Statement, script: Script) -> Iterator[Hit]:
-    if not _alters_table(raw):
-        return
     found = alter_of_existing_table(raw, script)
     if found is None:
         return
@@ -55,8 +53,3 @@ def _constraint_name(table: str, column: str) -> str:
         name = f"{table}_{column}_not_null"
     return name
 
-
-def _alters_table(raw: Statement) -> bool:
-    """Cheap first test (classify is cached per statement): most statements are not ALTER TABLE."""
-    ddl = classify(raw)
-    return ddl is not None and ddl.kind == "alter_table"

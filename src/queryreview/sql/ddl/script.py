@@ -303,9 +303,7 @@ def alter_of_existing_table(stmt: Any, script: Any, *, introduced: bool = False)
     A table created earlier in the script does not count (it is empty); with ``introduced``,
     neither does one renamed into place (no deployed code uses its name yet).
     """
-    from queryreview.sql.ddl.grammar import classify
-
-    ddl = classify(stmt)
+    ddl = classify(stmt)  # cached per statement: the cheap first test for the rules calling this
     if ddl is None or ddl.kind != "alter_table" or ddl.table is None:
         return None
     facts, position = context(stmt, script)
