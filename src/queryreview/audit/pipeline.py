@@ -157,17 +157,19 @@ def _verify_live(options: AuditOptions, workload, report: AuditReport, progress:
 
 
 def _demo(options: AuditOptions, progress: Progress) -> AuditReport:
-    from queryreview.demo import DEMO_RULE_SETTINGS, demo_lock, prepare_demo, run_workload
+    from queryreview.demo import demo_lock, prepare_demo
 
     demo = prepare_demo(options.demo_cache_dir, scale=options.demo_scale, progress=progress.say)
     try:
         with demo_lock(demo):  # one audit at a time on a demo: a second one waits (its workload would mix in)
-            return _demo_audit(demo, options, progress, DEMO_RULE_SETTINGS, run_workload)
+            return _demo_audit(demo, options, progress)
     finally:
         demo.close()
 
 
-def _demo_audit(demo, options: AuditOptions, progress: Progress, rule_settings: dict, run_workload) -> AuditReport:
+def _demo_audit(demo, options: AuditOptions, progress: Progress) -> AuditReport:
+    from queryreview.demo import DEMO_RULE_SETTINGS, run_workload
+
     seconds = max(1, round(options.duration_s))
     measured = progress.task(f"running the dashboard workload ({options.duration_s:g} s, "
                              f"{options.clients} clients)", total=seconds)
@@ -187,7 +189,7 @@ def _demo_audit(demo, options: AuditOptions, progress: Progress, rule_settings: 
 
         before = Measured.read(demo.dsn, workload_run)  # before the audit's own statements land in the view
     live = AuditOptions(**{**options.__dict__, "dsn": demo.dsn, "disposable": True})
-    auditor = _Audit(live, progress, rule_defaults=rule_settings, origin="demo")
+    auditor = _Audit(live, progress, rule_defaults=DEMO_RULE_SETTINGS, origin="demo")
     report = auditor.run()
     report.server.target = "embedded demo (examples/dashboard)"
     report.demo = {
@@ -235,6 +237,7 @@ class _Audit:
         self.rule_settings: dict | None = None  # by rule name, as the review used them (the drops use them too)
         self.parsed_plans: dict = {}  # finding location -> Plan
         self.reviewed = False
+        self.top_entries: list | None = None  # _top(): set once the workload is gathered
 
     def run(self) -> AuditReport:
         from queryreview.errors import RuntimeFailure
@@ -302,7 +305,7 @@ class _Audit:
         source = snapshot.source
         self.server = ServerInfo(source.target, source.server_version, source.server_version_num, source.database,
                                  source.user)
-        chosen = _top_entries(self.workload, self.options.top)
+        chosen = self._top()
         update = self.progress.task("explaining the top statements", total=len(chosen))
         try:
             self.plans = explain_workload(self.session, _only(self.workload, chosen), top=self.options.top,
@@ -331,7 +334,7 @@ class _Audit:
         for name, values in self.rule_defaults.items():
             settings[name] = {**values, **settings.get(name, {})}
         self.rule_settings = settings
-        texts = {entry.queryid: entry.query for entry in _top_entries(self.workload, self.options.top)}
+        texts = {entry.queryid: entry.query for entry in self._top()}
         inputs = []
         for queryid, result in self.plans.items():
             if result.plan_json is None:
@@ -394,7 +397,7 @@ class _Audit:
                     helped.setdefault(impact.queryid, []).append(index)
         parsed = self.parsed_plans
         rows = []
-        for rank, entry in enumerate(_top_entries(workload, self.options.top), start=1):
+        for rank, entry in enumerate(self._top(), start=1):
             name = f"pg_stat_statements:{entry.queryid}"
             result = self.plans.get(entry.queryid)
             blocks = entry.shared_blks_hit + entry.shared_blks_read
@@ -425,6 +428,12 @@ class _Audit:
             origin=self.origin, skipped=self.skipped, safety=self._safety(),
             capacity=[f for f in self.review.findings if f.rule in CAPACITY_RULES], partial=self.partial,
         )
+
+    def _top(self) -> list:
+        """The busiest ``top`` statements of the workload gathered (computed once)."""
+        if self.top_entries is None:
+            self.top_entries = _top_entries(self.workload, self.options.top)
+        return self.top_entries
 
     def _plan_error(self, entry, result) -> str | None:
         if result is not None:
