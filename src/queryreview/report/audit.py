@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import importlib
 import json
-import unicodedata
 from datetime import timezone
 from typing import Any
 
 from queryreview.audit.model import AuditReport, QueryRow, StatementChange, StatsWindow, Verification
 from queryreview.model import Finding, Recommendation, Review
 from queryreview.report import recommendations as words
+from queryreview.report.text import clean
 from queryreview.workload import duration, ms, number, percent, when
 
 FORMATS = ("text", "markdown", "html", "json", "sarif")
@@ -282,14 +282,6 @@ def shorten(text: str | None, cells: int) -> str:
     if space >= room * 3 // 4:  # a word boundary close to the end reads better than half a word
         cut = cut[:space]
     return cut.rstrip() + "…"
-
-
-def clean(text: str) -> str:
-    """Control characters (ESC, NUL, CR…) shown as U+FFFD; newlines and tabs kept."""
-    if text.isprintable():
-        return text
-    text = text.replace("\r\n", "\n")
-    return "".join(ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else "\ufffd" for ch in text)
 
 
 # --- each statement's story ----------------------------------------------------------------------

@@ -58,8 +58,8 @@ def render(review: Review, color: bool | None = None, width: int | None = None) 
         out.extend(_finding_lines(finding, split_sources.get(path), width, paint))
     out.extend(_recommendation_lines(review, width, paint))
     out.append(paint(_summary_line(review), "bold"))
-    out.extend(paint(f"skipped {_clean(line)}", "dim") for line in _skipped_lines(review.skipped_rules))
-    out.extend(paint(f"note: {_clean(note)}", "dim") for note in review.notes)
+    out.extend(paint(f"skipped {clean(line)}", "dim") for line in _skipped_lines(review.skipped_rules))
+    out.extend(paint(f"note: {clean(note)}", "dim") for note in review.notes)
     return "\n".join(out) + "\n"
 
 
@@ -83,7 +83,7 @@ def _finding_lines(finding: Finding, lines: list[str] | None, width: int, paint)
     loc = finding.location
     style = _STYLE[finding.severity]
     where = loc.path if logical_name(loc.path) else f"{loc.path}:{loc.line}:{loc.column}"
-    out = [paint(f"{_clean(where)}:", "bold") + " " + paint(finding.code, style) + " "
+    out = [paint(f"{clean(where)}:", "bold") + " " + paint(finding.code, style) + " "
            + paint(finding.rule, "bold") + " " + paint(f"[{finding.severity}]", style)]
     out.extend(_wrap(finding.message, width, "  ", "  "))
     if lines is not None:
@@ -92,7 +92,7 @@ def _finding_lines(finding: Finding, lines: list[str] | None, width: int, paint)
         out.extend(paint(line, "green") for line in _wrap(finding.help, width, "  = help: ", " " * 10))
     if finding.fix is not None:
         out.extend(paint(line, "green") for line in _wrap(finding.fix.description, width, "  = fix: ", " " * 9))
-        out.extend(paint(f"      {_clean(fix_line)}", "green") for fix_line in (finding.fix.sql or "").splitlines())
+        out.extend(paint(f"      {clean(fix_line)}", "green") for fix_line in (finding.fix.sql or "").splitlines())
     out.append("")
     return out
 
@@ -108,7 +108,7 @@ def _recommendation_lines(review: Review, width: int, paint) -> list[str]:
         out += [paint(f"Considered, rejected ({len(review.rejected)})", "bold"), ""]
         for recommendation in review.rejected:
             out.extend(_wrap(f"{words.title(recommendation)}: {recommendation.reason}", width, "  - ", "    "))
-            out.extend(paint(f"      {_clean(line)}", "dim") for line in recommendation.sql.splitlines())
+            out.extend(paint(f"      {clean(line)}", "dim") for line in recommendation.sql.splitlines())
             out.append("")
     return out
 
@@ -116,7 +116,7 @@ def _recommendation_lines(review: Review, width: int, paint) -> list[str]:
 def _recommendation(rank: int, recommendation: Recommendation, width: int, paint) -> list[str]:
     head = f"{rank:>3}. "
     out = [paint(head + words.title(recommendation), "bold")]
-    out.extend(paint(f"{' ' * len(head)}{_clean(line)}", "green") for line in recommendation.sql.splitlines())
+    out.extend(paint(f"{' ' * len(head)}{clean(line)}", "green") for line in recommendation.sql.splitlines())
     out.extend(_wrap(" · ".join(words.facts(recommendation)), width, "     ", "     "))
     if recommendation.statements:
         count = len(recommendation.statements)
@@ -133,14 +133,14 @@ def _recommendation(rank: int, recommendation: Recommendation, width: int, paint
 def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
     """Paragraph-preserving wrap; long words (SQL fragments, URLs) are never split."""
     lines: list[str] = []
-    for paragraph in _clean(text).split("\n"):
+    for paragraph in clean(text).split("\n"):
         wrapped = textwrap.wrap(paragraph, width=width, initial_indent=first if not lines else rest,
                                 subsequent_indent=rest, break_long_words=False, break_on_hyphens=False)
         lines.extend(wrapped or [(first if not lines else rest).rstrip()])
     return lines
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     """Control characters (ESC, CR, …) would garble a terminal: show them as U+FFFD; keep newlines."""
     if text.isprintable():
         return text
@@ -163,7 +163,7 @@ def _frame(finding: Finding, lines: list[str], width: int, paint) -> list[str]:
     for number in range(loc.line, max(last, loc.line) + 1):
         if number - 1 >= len(lines):
             break
-        content = _clean(lines[number - 1]).replace("\t", " ")  # one column per tab keeps columns aligned
+        content = clean(lines[number - 1]).replace("\t", " ")  # one column per tab keeps columns aligned
         start = loc.column if number == loc.line else 1
         end = loc.end_column if number == loc.end_line else len(content) + 1
         shown, caret_at, caret_len = _window(content, start - 1, max(end, start + 1) - 1, room)
