@@ -26,16 +26,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from typing import Any
 
-import psycopg
 from psycopg import pq
-from psycopg.conninfo import conninfo_to_dict
 
 from queryreview.advisor.candidates import Candidate
 from queryreview.advisor.statements import WorkStatement
-from queryreview.advisor.whatif import CandidateRefused, Config, Costing, PlanCost, _server_reason
+from queryreview.advisor.whatif import CandidateRefused, Config, Costing, PlanCost
 from queryreview.errors import InputError, RuntimeFailure
 
 _NAMES = itertools.count(1)
@@ -57,25 +54,12 @@ class RealIndexCosting(Costing):
                              hint="pass --disposable only for a copy that may be locked and written to, never "
                                   "production; or install hypopg for hypothetical indexes")
         super().__init__()
-        from queryreview.sources.postgres.connect import marked
+        from queryreview.sources.postgres.connect import marked, open_writable
 
         self._marked = marked
-        options = (f"-c statement_timeout={int(statement_timeout_ms)} -c lock_timeout={int(lock_timeout_ms)} "
-                   "-c default_transaction_read_only=off -c standard_conforming_strings=on "
-                   "-c maintenance_work_mem=256MB")
-        given = conninfo_to_dict(dsn or "")
-        user_options = str(given.get("options") or "").strip()
-        try:
-            self.conn = psycopg.connect(dsn or "", autocommit=True, application_name="queryreview",
-                                        options=f"{user_options} {options}".strip(),
-                                        **({} if "connect_timeout" in given else {"connect_timeout": 10}))
-        except psycopg.Error as error:
-            reason = _server_reason(error)
-            for secret in (given.get("password"), os.environ.get("PGPASSWORD")):
-                if secret:
-                    reason = reason.replace(str(secret), "***")
-            raise RuntimeFailure(f"cannot open a read-write connection for real-index costing: {reason}",
-                                 hint="the read-only session connected; check the role may connect again") from None
+        self.conn = open_writable(dsn, {"statement_timeout": int(statement_timeout_ms),
+                                        "lock_timeout": int(lock_timeout_ms), "maintenance_work_mem": "256MB"},
+                                  "queryreview")
         self._names: dict[Candidate, str] = {}
         self._built: set[Candidate] = set()  # in the open transaction
         self._refused: dict[Candidate, str] = {}

@@ -675,30 +675,9 @@ def check_disposable(disposable: bool, origin: str) -> None:
 
 def _connect(dsn: str, lock_timeout_ms: int = 5000) -> Any:
     """An autocommit read-write connection: lock_timeout set, no statement_timeout (index builds take time)."""
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict
+    from queryreview.sources.postgres.connect import open_writable
 
-    try:
-        given = conninfo_to_dict(dsn or "")
-    except psycopg.Error:
-        raise InputError("invalid connection string", hint="use a postgresql:// URI or key=value pairs") from None
-    ours = (f"-c lock_timeout={int(lock_timeout_ms)} -c statement_timeout=0 "
-            "-c default_transaction_read_only=off -c standard_conforming_strings=on")
-    user = str(given.get("options") or os.environ.get("PGOPTIONS") or "").strip()
-    kwargs: dict[str, Any] = {"autocommit": True, "application_name": APPLICATION_NAME,
-                              "options": f"{user} {ours}".strip()}
-    if "connect_timeout" not in given and not os.environ.get("PGCONNECT_TIMEOUT"):
-        kwargs["connect_timeout"] = 10
-    try:
-        return psycopg.connect(dsn or "", **kwargs)
-    except psycopg.Error as error:
-        reason = _one_line(error)
-        for secret in (given.get("password"), os.environ.get("PGPASSWORD")):
-            if secret:
-                reason = reason.replace(str(secret), "***")
-        raise RuntimeFailure(f"--verify cannot connect: {reason}",
-                             hint="check the connection string; libpq settings (PG* variables, .pgpass) apply") \
-            from None
+    return open_writable(dsn, {"lock_timeout": int(lock_timeout_ms), "statement_timeout": 0}, APPLICATION_NAME)
 
 
 def _one_line(error: BaseException) -> str:

@@ -187,7 +187,30 @@ class Session:
 
 def open_session(target: str | None, options: SessionOptions = SessionOptions()) -> Session:
     """Connect with safety settings in the startup packet; ``None``/"" means libpq defaults (PG* env, service, .pgpass)."""
-    conninfo = target or ""
+    ours = [
+        f"-c statement_timeout={int(options.statement_timeout_ms)}",
+        f"-c lock_timeout={int(options.lock_timeout_ms)}",
+        f"-c idle_in_transaction_session_timeout={int(options.idle_in_transaction_timeout_ms)}",
+        "-c default_transaction_read_only=on",
+        # guard.py reads strings this way; with it off, 'a\'' would end elsewhere on the server.
+        "-c standard_conforming_strings=on",
+    ]
+    connection = _connect(target or "", ours, options.application_name, False, options.connect_timeout_s)
+    connection.read_only = True
+    return Session(connection, options)
+
+
+def open_writable(target: str | None, settings: Mapping[str, str | int], application_name: str) -> psycopg.Connection:
+    """An autocommit read-WRITE connection, only for a database the user declared disposable (real-index
+    costing, --verify): the same parsing, connect timeout and password scrubbing as ``open_session``;
+    ``settings`` (``{"lock_timeout": 5000}``…) go in the startup packet after the user's own options."""
+    ours = [f"-c {name}={value}" for name, value in settings.items()]
+    ours += ["-c default_transaction_read_only=off", "-c standard_conforming_strings=on"]
+    return _connect(target or "", ours, application_name, True, SessionOptions.connect_timeout_s)
+
+
+def _connect(conninfo: str, ours: list[str], application_name: str, autocommit: bool,
+             connect_timeout_s: int) -> psycopg.Connection:
     try:
         given = conninfo_to_dict(conninfo)
     except psycopg.Error as error:
@@ -195,20 +218,18 @@ def open_session(target: str | None, options: SessionOptions = SessionOptions())
         raise RuntimeFailure("invalid connection string: " + _redact_quoted(_reason(error)),
                              hint="use a postgresql:// URI or key=value pairs") from None
     kwargs: dict[str, Any] = {
-        "autocommit": False,
-        "application_name": options.application_name,
-        "options": _startup_options(given, options),
+        "autocommit": autocommit,
+        "application_name": application_name,
+        "options": _startup_options(given, ours),
     }
     if "connect_timeout" not in given and not os.environ.get("PGCONNECT_TIMEOUT"):
-        kwargs["connect_timeout"] = options.connect_timeout_s
+        kwargs["connect_timeout"] = connect_timeout_s
     try:
-        connection = psycopg.connect(conninfo, **kwargs)
+        return psycopg.connect(conninfo, **kwargs)
     except psycopg.Error as error:
         where = _target_of_failed(error, given)
         reason = _scrub(_reason(error), _secrets(given))
         raise RuntimeFailure(f"cannot connect to {where}: {reason}", hint=_CONNECT_HINT) from None
-    connection.read_only = True
-    return Session(connection, options)
 
 
 def load_query(name: str) -> str:
@@ -259,16 +280,8 @@ def _rows(cursor: psycopg.Cursor, limit: int | None) -> list[dict[str, Any]]:
     return cursor.fetchmany(limit)
 
 
-def _startup_options(given: Mapping[str, Any], options: SessionOptions) -> str:
+def _startup_options(given: Mapping[str, Any], ours: list[str]) -> str:
     """The user's own backend options (DSN, else PGOPTIONS) followed by ours, so ours win."""
-    ours = [
-        f"-c statement_timeout={int(options.statement_timeout_ms)}",
-        f"-c lock_timeout={int(options.lock_timeout_ms)}",
-        f"-c idle_in_transaction_session_timeout={int(options.idle_in_transaction_timeout_ms)}",
-        "-c default_transaction_read_only=on",
-        # guard.py reads strings this way; with it off, 'a\'' would end elsewhere on the server.
-        "-c standard_conforming_strings=on",
-    ]
     user = str(given.get("options") or os.environ.get("PGOPTIONS") or "").strip()
     return " ".join(([user] if user else []) + ours)
 
