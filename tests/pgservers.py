@@ -36,7 +36,7 @@ _HBA_PASSWORD_LINES = (
     f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n"
 )
 
-__all__ = ["PgServer", "pg_server", "fresh_db", "PASSWORD_ROLE", "free_port"]
+__all__ = ["PgServer", "pg_server", "fresh_db", "PASSWORD_ROLE", "free_port", "embedded_scratch"]
 
 
 @dataclass
@@ -216,3 +216,15 @@ def fresh_db(pg_server: PgServer) -> Iterator[str]:
         yield dsn
     finally:
         pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def embedded_scratch() -> Iterator[Path]:
+    """A directory of the test module's own for an embedded server's data (a demo cache, a pgdata):
+    readable by the server, which runs as another OS user under root; removed afterwards."""
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="qr-xdg-")
+    base = Path(tempfile.mkdtemp(prefix="qr-embedded-"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)

@@ -8,10 +8,6 @@ Full-scale figures (3.5 million rows, 15 s runs) are measured by bench/demo_spee
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,13 +23,8 @@ SCALE = "0.02"
 
 
 @pytest.fixture(scope="module")
-def cache_dir() -> Iterator[Path]:
-    if not os.environ.get("XDG_RUNTIME_DIR"):
-        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="qr-xdg-")
-    base = Path(tempfile.mkdtemp(prefix="qr-audit-demo-"))
-    base.chmod(0o755)  # as root the server runs as another OS user
-    yield base / "demo"
-    shutil.rmtree(base, ignore_errors=True)
+def cache_dir(embedded_scratch: Path) -> Path:
+    return embedded_scratch / "demo"
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,6 @@ the figures are real but small; the speed-up target belongs to bench/demo_speed.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,13 +29,8 @@ SOLUTION_INDEXES = {"orders_customer_id_status_idx", "order_items_order_id_idx",
 
 
 @pytest.fixture(scope="module")
-def cache_dir() -> Iterator[Path]:
-    if not os.environ.get("XDG_RUNTIME_DIR"):
-        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="qr-xdg-")
-    base = Path(tempfile.mkdtemp(prefix="qr-verify-test-"))
-    base.chmod(0o755)  # as root the server runs as another OS user
-    yield base / "demo"
-    shutil.rmtree(base, ignore_errors=True)
+def cache_dir(embedded_scratch: Path) -> Path:
+    return embedded_scratch / "demo"
 
 
 @pytest.fixture(scope="module")

