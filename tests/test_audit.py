@@ -230,3 +230,15 @@ def test_the_audit_does_not_flood_pg_stat_statements_with_its_own_explains(shop:
     assert len(added) <= 60, added
     assert len(second) - len(first) <= 2, [text for text in second if text not in first]
     assert not [text for text in second if re.search(r"EXECUTE qr_(?!1\b)", text)]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--snapshot", "/nonexistent/snap.json.gz"], "snap.json.gz"),
+    (["postgresql://x@127.0.0.1:1/x", "--verify", "--verify-script", "/nonexistent/w.sql"], "no such file"),
+    (["postgresql://x@127.0.0.1:1/x", "--verify", "--verify-script", "README.md@0"], "positive integer"),
+    (["--demo-scale", "0"], "0"),
+])
+def test_bad_audit_arguments_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["audit", "--quiet", *args])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and message in result.output, result.output
